@@ -35,8 +35,9 @@ class ControlMixin:
         return dict(getattr(self, "_controls", {}))
 
     def get_control(self, name: str):
-        """Current value of control ``name`` as a Python number."""
-        return self._control(name).numpy().item()
+        """Current value of control ``name`` as a Python number (also while tracing)."""
+        with tf.init_scope():
+            return self._control(name).numpy().item()
 
     def set_control(self, name: str, value) -> None:
         """Assign ``value`` to control ``name`` (takes effect at the next step, no retrace)."""
