@@ -1,0 +1,10 @@
+"""Honest accounting of a compressed model: memory bits and multiplications per layer.
+
+See ``docs/report.md`` for the counting rules and ``keras-wc report`` for the command line.
+"""
+
+from .costs import ENCODED_COSTS, Cost
+from .report import CompressionReport, compression_report
+from .rows import LayerRow
+
+__all__ = ["ENCODED_COSTS", "CompressionReport", "Cost", "LayerRow", "compression_report"]
