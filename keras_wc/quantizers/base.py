@@ -24,6 +24,7 @@ import numpy as np
 import tensorflow as tf
 from qkeras.quantizers import BaseQuantizer
 
+from .controls import ControlMixin
 from .fixedpoint import FixedPoint
 from .layout import FanInLayout, GroupSpec
 from .ops import NP, TF, ArrayOps
@@ -109,6 +110,42 @@ def require_choice(name: str, value: Any, choices: Tuple[Any, ...]) -> Any:
     if value not in choices:
         raise ValueError(f"{name}={value!r}: expected one of {list(choices)}")
     return value
+
+
+class BitWidthControl(ControlMixin):
+    """Makes ``bits`` a training control (an int32 ``tf.Variable``), validated on every change.
+
+    A precision-scaling callback lowers ``bits`` between epochs without retracing the
+    training step: the forward pass reads the variable; ``get_config``, ``memory_bits`` and
+    ``__str__`` report the current value. Subclasses set :attr:`bits_range` and call
+    :meth:`_init_bits` from ``__init__``.
+
+    Example:
+        >>> q = DFP(bits=8)
+        >>> q.bits = 6; q.get_config()["bits"]
+        6
+    """
+
+    #: inclusive range of ``bits`` accepted by the method
+    bits_range: ClassVar[Tuple[int, int]] = (2, 8)
+
+    def _init_bits(self, bits: int) -> None:
+        self._add_control("bits", require_int("bits", bits, *self.bits_range), tf.int32)
+
+    @property
+    def bits(self) -> int:
+        """Current bit-width of each stored code (sign included)."""
+        return int(self.get_control("bits"))
+
+    @bits.setter
+    def bits(self, value: int) -> None:
+        self.set_control("bits", value)
+
+    def set_control(self, name: str, value) -> None:
+        """Assign control ``name``; ``bits`` is checked against :attr:`bits_range`."""
+        if name == "bits":
+            value = require_int("bits", value, *self.bits_range)
+        super().set_control(name, value)
 
 
 class CompressionQuantizer(BaseQuantizer):
@@ -201,17 +238,27 @@ class CompressionQuantizer(BaseQuantizer):
     def from_config(cls, config: Mapping[str, Any]) -> "CompressionQuantizer":
         return cls(**config)
 
+    def _trackable_children(self, save_type="checkpoint", **kwargs):
+        """Trackable children; checkpoints leave the control variables out.
+
+        ``get_config`` carries each control's current value. A reloaded QKeras layer
+        rebuilds a ``bias_quantizer`` from that config under another attribute, so
+        checkpointed controls could not be matched and SavedModel loading would fail. The
+        SavedModel object graph keeps them (the traced functions capture them).
+        """
+        children = super()._trackable_children(save_type, **kwargs)
+        if save_type == "checkpoint":
+            children.pop("_controls", None)
+        return children
+
     def __str__(self) -> str:
         args = ",".join(f"{k}={v!r}" for k, v in self.get_config().items() if k != "kernel_layout")
         return f"{self.__class__.__name__}({args})"
 
     __repr__ = __str__
 
-    def __eq__(self, other) -> bool:
-        return type(self) is type(other) and self.get_config() == other.get_config()
-
-    def __hash__(self) -> int:
-        return hash((type(self).__name__, str(sorted(self.get_config().items()))))
+    # Equality stays identity (tf.Module's default): two layers with equal settings own two
+    # quantizers whose training controls move independently; compare ``get_config()`` instead.
 
 
 def _smallest_int_dtype(values: np.ndarray) -> np.dtype:

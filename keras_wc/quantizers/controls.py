@@ -37,7 +37,9 @@ class ControlMixin:
     def get_control(self, name: str):
         """Current value of control ``name`` as a Python number (also while tracing)."""
         with tf.init_scope():
-            return self._control(name).numpy().item()
+            value = self._control(name).numpy().item()
+        # float32 controls report the decimal the user typed (0.4, not 0.4000000059604645)
+        return float(f"{value:.7g}") if isinstance(value, float) else value
 
     def set_control(self, name: str, value) -> None:
         """Assign ``value`` to control ``name`` (takes effect at the next step, no retrace)."""

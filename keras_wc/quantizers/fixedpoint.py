@@ -73,7 +73,42 @@ def ceil_log2(x: tf.Tensor) -> tf.Tensor:
     return floor_log2(x) + has_fraction
 
 
+def round_log2(x: tf.Tensor) -> tf.Tensor:
+    """Exponent of the power of two nearest to positive normal float32 ``x`` (int32, exact).
+
+    Equals ``floor(log2(4*x/3))``: ``x`` in ``[0.75 * 2**e, 1.5 * 2**e)`` gives ``e``; the
+    midpoint ``1.5 * 2**e`` goes up. Read from the top mantissa bit, so it is exact.
+
+    Example:
+        >>> int(round_log2(tf.constant(0.74)))  # nearer to 0.5 than to 1
+        -1
+    """
+    bits = tf.bitcast(tf.cast(x, tf.float32), tf.int32)
+    upper_half = tf.bitwise.bitwise_and(tf.bitwise.right_shift(bits, _MANTISSA_BITS - 1), 1)
+    return floor_log2(x) + upper_half
+
+
 pow2 = TF.pow2
+
+#: fractional lengths are clamped to this range so that every level ``2**-frac`` and every
+#: scale ``2**frac`` is a normal float32 (exact in :func:`pow2`)
+FRAC_RANGE = (-126, 126)
+
+
+def signed_format_for(max_value: tf.Tensor, bits: tf.Tensor) -> tf.Tensor:
+    """Fractional length of a signed ``bits``-wide fixed point covering ``max_value``.
+
+    Returns ``frac = bits - 1 - ceil(log2(max_value))`` (int32; elementwise), so that
+    ``max_value * 2**frac <= 2**(bits-1)``; a zero maximum gives ``bits - 1``. The result is
+    clamped to :data:`FRAC_RANGE`. ``bits`` may be a Python int or an int32 tensor.
+
+    Example:
+        >>> int(signed_format_for(tf.constant(0.3), 8))  # 0.3 < 2**-1
+        8
+    """
+    safe = tf.where(max_value > 0, max_value, tf.ones_like(max_value))
+    frac = tf.cast(bits, tf.int32) - 1 - ceil_log2(safe)
+    return tf.clip_by_value(frac, *FRAC_RANGE)
 
 
 def unsigned_format_for(max_value: tf.Tensor, bits: int) -> tf.Tensor:

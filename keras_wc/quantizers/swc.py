@@ -21,7 +21,7 @@ import tensorflow as tf
 
 from .base import CompressionQuantizer, require_choice, require_int
 from .controls import ControlMixin
-from .fixedpoint import FixedPoint, floor_log2, pow2, quantize_unsigned, unsigned_format_for
+from .fixedpoint import FixedPoint, pow2, quantize_unsigned, round_log2, unsigned_format_for
 from .layout import FanInLayout, GroupSpec, check_group
 from .ops import ArrayOps
 
@@ -103,7 +103,7 @@ class SWC(ControlMixin, CompressionQuantizer):
         """Codes ``sign * (j + 1)`` for ``s = sign * 2**-j`` (nearest level), 0 for zero."""
         magnitude = tf.abs(scaling)
         safe = tf.where(magnitude > 0, magnitude, tf.ones_like(magnitude))
-        shift = tf.clip_by_value(-floor_log2(safe * (4.0 / 3.0)), 0, self.max_shift)
+        shift = tf.clip_by_value(-round_log2(safe), 0, self.max_shift)
         smallest = 2.0 ** -(self.max_shift + 1)
         rounded = pow2(-shift)
         keep = (magnitude >= smallest) & (rounded >= threshold)

@@ -1,0 +1,106 @@
+"""SWC structure: each group is ``M_g * s`` with a quantized MAW and ``s`` on the declared grid."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from keras_wc import SWC
+
+
+def _quantized_maw(maw: np.ndarray, maw_bits: int) -> np.ndarray:
+    """Independent model of the MAW storage: unsigned fixed point, one fractional length."""
+    frac = maw_bits - 1 - int(np.floor(np.log2(maw.max())))
+    return np.clip(np.round(maw * 2.0 ** frac), 0, 2 ** maw_bits - 1) / 2.0 ** frac
+
+
+def _groups(w: np.ndarray, quantizer: SWC) -> np.ndarray:
+    """``(n_out, n_groups, group_size)`` with padding as NaN (so it can be dropped)."""
+    layout = quantizer.layout_for(w.shape)
+    grouped = np.asarray(layout.to_groups(w.astype(np.float64), _np_ops()), np.float64)
+    grouped[:, ~layout.valid()] = np.nan
+    return grouped
+
+
+def _np_ops():
+    from keras_wc.quantizers.ops import NP
+    return NP
+
+
+CASES = [
+    dict(sw_bits=4, maw_bits=16, group="kernel", sw_format="fixed", prune_threshold=0.0),
+    dict(sw_bits=3, maw_bits=10, group="filter", sw_format="fixed", prune_threshold=0.4),
+    dict(sw_bits=5, maw_bits=12, group=16, sw_format="fixed", prune_threshold=0.2),
+    dict(sw_bits=4, maw_bits=16, group="kernel", sw_format="po2", prune_threshold=0.0),
+    dict(sw_bits=3, maw_bits=8, group=7, sw_format="po2", prune_threshold=0.3),
+    dict(sw_bits=2, maw_bits=8, group="filter", sw_format="po2", prune_threshold=0.0),
+]
+
+
+@pytest.mark.parametrize("kwargs", CASES, ids=lambda k: "-".join(str(v) for v in k.values()))
+@pytest.mark.parametrize("shape", [(5, 5, 6, 4), (3, 3, 7, 3), (3, 5, 2)])
+def test_group_values_are_maw_times_scaling_weight_on_grid(kwargs, shape, rng):
+    quantizer = SWC(**kwargs)
+    w = rng.standard_normal(shape).astype(np.float32)
+    w[..., 0] *= 1e-3  # one output unit with a much smaller range than the layer
+    latent, out = _groups(w, quantizer), _groups(quantizer(w).numpy(), quantizer)
+    maw = np.nanmax(np.abs(latent), axis=2)
+    maw_hat = _quantized_maw(maw, quantizer.maw_bits)
+    lost = maw_hat == 0  # a MAW below the layer's MAW resolution: the whole group is 0
+    assert np.all(np.nan_to_num(out)[lost] == 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scaling = out / maw_hat[..., None]
+    real = ~np.isnan(out) & ~lost[..., None]
+    s = scaling[real]
+    threshold = kwargs["prune_threshold"]
+    if kwargs["sw_format"] == "fixed":
+        d = 2 ** (quantizer.sw_bits - 1) - 1
+        codes = np.round(s * d)
+        np.testing.assert_allclose(s * d, codes, atol=1e-4)  # s = c / D
+        expected = np.clip(np.round(latent / maw[..., None] * d), -d, d)[real]
+        expected[np.abs(expected) / d < threshold] = 0
+        np.testing.assert_array_equal(codes, expected)
+    else:
+        nonzero = s[s != 0]
+        exponents = np.log2(np.abs(nonzero))
+        np.testing.assert_array_equal(exponents, np.round(exponents))  # s = +-2**-j exactly
+        assert exponents.max(initial=0) <= 0 and exponents.min(initial=0) >= -quantizer.max_shift
+    # the threshold applies to the rounded s (1e-6: s is recovered through float32 divisions)
+    assert np.all((np.abs(s) >= threshold * (1 - 1e-6)) | (s == 0))
+    # the MAW itself is representable: the largest weight of each group keeps |s| = 1
+    top = np.nanargmax(np.abs(latent), axis=2)
+    top_s = np.take_along_axis(scaling, top[..., None], axis=2)[..., 0]
+    assert np.all(np.abs(top_s[maw_hat > 0]) == 1.0)
+
+
+def test_group_kernel_on_5x5_conv_shares_one_maw_per_slice(rng):
+    w = rng.standard_normal((5, 5, 3, 4)).astype(np.float32)
+    quantizer = SWC(sw_bits=4, maw_bits=16, group="kernel")
+    encoding = quantizer.encode(w)
+    assert encoding.layout.group_size == 25 and encoding.layout.n_groups == 3
+    assert encoding.arrays["maw"].shape == (4, 3)
+    out = quantizer(w).numpy()
+    frac = encoding.params["maw_frac"]
+    for i in range(3):
+        for o in range(4):
+            slice_max = np.abs(w[:, :, i, o]).max()
+            m_hat = encoding.arrays["maw"][o, i] / 2.0 ** frac
+            assert abs(m_hat - slice_max) <= 2.0 ** -frac  # this slice's own MAW
+            assert np.abs(out[:, :, i, o]).max() == np.float32(m_hat)
+            assert np.all(np.abs(out[:, :, i, o]) <= np.float32(m_hat))
+
+
+def test_group_kernel_on_dense_kernel_is_a_clear_error():
+    with pytest.raises(ValueError, match="group='kernel' needs a convolution kernel"):
+        SWC(group="kernel")(np.ones((16, 4), np.float32))
+    with pytest.raises(ValueError, match="group='kernel'"):
+        SWC(group="kernel").memory_bits((16, 4))
+
+
+def test_pruning_control_changes_output_without_new_quantizer(rng):
+    w = rng.standard_normal((5, 5, 2, 2)).astype(np.float32)
+    quantizer = SWC(sw_bits=4, group="kernel")
+    dense_zeros = np.count_nonzero(quantizer(w).numpy() == 0)
+    quantizer.set_control("prune_threshold", 0.5)
+    assert np.count_nonzero(quantizer(w).numpy() == 0) > dense_zeros
+    assert quantizer.get_config()["prune_threshold"] == 0.5
