@@ -1,0 +1,314 @@
+"""``describe_model``: a Keras/QKeras model -> its integer datapath (a list of layer specs).
+
+Walks the layers in topological order (Sequential and functional graphs), tracks the
+fixed-point format and the proven magnitude bound (``peak``) of every tensor, and sizes
+each compressed layer's partial-sum and accumulator formats from its codes' ranges, so no
+integer can overflow (docs/datapath.md, "Widths").
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Dict, List, Tuple, Union
+
+import numpy as np
+import tensorflow as tf
+
+from ..quantizers.base import CompressionQuantizer, Encoding
+from ..quantizers.fixedpoint import FixedPoint
+from . import methods
+from .formats import ActivationQuant, format_for, parse_format
+from .geometry import Geometry
+from .qkeras_weights import encode_qkeras
+from .specs import (AddSpec, AffineSpec, CompressedSpec, IdentitySpec, InputSpec, LayerSpec, PoolSpec,
+                    QuantizeSpec, ReluSpec, ReshapeSpec)
+
+#: extra fractional bits of a non power-of-two average pooling result (its rounding error is
+#: then 2**-(1+12) input LSB, below Keras' own float32 noise on the following layer)
+AVG_POOL_EXTRA_BITS = 12
+
+#: at most this many fractional bits are added to a compressed layer's accumulator grid so that
+#: its float bias is exact there (a bias a bias_quantizer put on the grid needs none)
+BIAS_EXTRA_BITS = 24
+
+#: signed width of a folded BatchNormalization multiplier (float32's 24-bit significand: the
+#: rounding of the largest channel's multiplier is as small as Keras' own float32 rounding)
+BN_MULTIPLIER_BITS = 25
+
+Specs = Dict[str, LayerSpec]
+
+
+def _round_half_even(values: np.ndarray, frac: int, scale: int = 1) -> np.ndarray:
+    """``round_half_even(values * scale * 2**frac)`` as exact Python ints (float32/64 inputs)."""
+    scaled = np.asarray(values, np.float64) * float(scale) * 2.0 ** frac
+    return methods.wide(np.round(scaled))
+
+
+def _inbound(model: tf.keras.Model, layer: tf.keras.layers.Layer) -> Tuple[str, ...]:
+    """Names of the layers feeding ``layer`` inside ``model`` (its node of this model)."""
+    for index, node in enumerate(layer._inbound_nodes):
+        if f"{layer.name}_ib-{index}" in model._network_nodes:
+            inbound = node.inbound_layers
+            return tuple(item.name for item in (inbound if isinstance(inbound, (list, tuple)) else [inbound]))
+    raise ValueError(f"layer {layer.name!r} is not connected in model {model.name!r}")
+
+
+def _only(layer, inputs: Tuple[str, ...], specs: Specs, integer: bool = True) -> LayerSpec:
+    """The single producer of ``layer``'s input (integer-valued unless ``integer=False``)."""
+    if len(inputs) != 1:
+        raise ValueError(f"layer {layer.name!r} ({type(layer).__name__}): expected one input, got {len(inputs)}")
+    source = specs[inputs[0]]
+    if integer and source.output_format is None:
+        raise ValueError(f"layer {layer.name!r} ({type(layer).__name__}) receives float inputs: start the model "
+                         "with a QActivation input quantizer or pass input_format='ufixed<8,0>' (say)")
+    return source
+
+
+def _shape(layer) -> Tuple[int, ...]:
+    return tuple(int(d) for d in layer.output_shape[1:])
+
+
+def _activation_name(layer) -> str:
+    activation = getattr(layer, "activation", None)
+    return getattr(activation, "__name__", str(activation))
+
+
+# -- compressed layers --------------------------------------------------------------------
+_KINDS = {"QDense": "dense", "QConv1D": "conv1d", "QConv2D": "conv2d", "QDepthwiseConv2D": "depthwise2d"}
+
+
+def _geometry(layer, kind: str, source: LayerSpec) -> Geometry:
+    if kind == "dense":
+        if len(source.output_shape) != 1:
+            raise ValueError(f"layer {layer.name!r}: Dense on a {len(source.output_shape)}-D sample is not "
+                             "supported; add a Flatten before it")
+        return Geometry.dense(source.output_shape[0], layer.units)
+    if getattr(layer, "data_format", "channels_last") != "channels_last":
+        raise ValueError(f"layer {layer.name!r}: only data_format='channels_last' is supported")
+    if any(int(d) != 1 for d in np.ravel(layer.dilation_rate)) or getattr(layer, "groups", 1) != 1:
+        raise ValueError(f"layer {layer.name!r}: dilation_rate and groups must be 1")
+    if layer.padding not in ("valid", "same"):
+        raise ValueError(f"layer {layer.name!r}: padding={layer.padding!r}; expected 'valid' or 'same'")
+    return Geometry.conv(kind, source.output_shape, layer.kernel_size, layer.strides, layer.padding, _shape(layer)[-1])
+
+
+def _encode(layer, kind: str) -> Tuple[Encoding, str]:
+    """The integer encoding of the layer's kernel and the quantizer's text."""
+    depthwise = kind == "depthwise2d"
+    quantizer = layer.depthwise_quantizer_internal if depthwise else layer.kernel_quantizer_internal
+    kernel = (layer.depthwise_kernel if depthwise else layer.kernel).numpy()
+    if quantizer is None:
+        raise ValueError(f"layer {layer.name!r}: a float kernel is not HLS-exact; give it a keras_wc quantizer "
+                         "(SWC, DFP, Po2, SparseTernary, PolyApprox) or QKeras quantized_bits/quantized_po2")
+    if isinstance(quantizer, CompressionQuantizer):
+        expected = "depthwise" if depthwise else "auto"
+        if quantizer.kernel_layout != expected:
+            raise ValueError(f"layer {layer.name!r}: {quantizer} has kernel_layout={quantizer.kernel_layout!r}; "
+                             f"this layer needs kernel_layout={expected!r}")
+        return quantizer.encode(kernel), str(quantizer)
+    return encode_qkeras(quantizer, kernel, "depthwise" if depthwise else "auto", layer.name), str(quantizer)
+
+
+def _bias(layer, n_out: int) -> np.ndarray:
+    """The float bias Keras adds (after its bias quantizer), zeros without one."""
+    if not getattr(layer, "use_bias", False):
+        return np.zeros(n_out)
+    bias = layer.bias.numpy()
+    quantizer = getattr(layer, "bias_quantizer_internal", None)
+    return np.asarray(quantizer(bias) if quantizer is not None else bias, np.float32)
+
+
+def _bias_extra_bits(bias: np.ndarray, frac: int) -> int:
+    """Fewest extra fractional bits (<= BIAS_EXTRA_BITS) that put ``bias`` exactly on the grid."""
+    for extra in range(BIAS_EXTRA_BITS + 1):
+        scaled = np.asarray(bias, np.float64) * 2.0 ** (frac + extra)
+        if np.array_equal(scaled, np.round(scaled)):
+            return extra
+    return BIAS_EXTRA_BITS
+
+
+def _compressed(layer, inputs, specs: Specs) -> CompressedSpec:
+    kind = _KINDS[type(layer).__name__]
+    if _activation_name(layer) != "linear":
+        raise ValueError(f"layer {layer.name!r}: activation={_activation_name(layer)!r} inside the layer is not "
+                         "supported; use activation=None and a separate QActivation")
+    source = _only(layer, inputs, specs)
+    geometry = _geometry(layer, kind, source)
+    encoding, text = _encode(layer, kind)
+    key = methods.method_key(encoding)
+    weight_frac = methods.frac(encoding)
+    denominator = methods.denominator(encoding)
+    float_bias = _bias(layer, encoding.layout.n_out)
+    extra = _bias_extra_bits(float_bias, int(weight_frac.max()) + source.output_format.frac)
+    align = weight_frac.max() - weight_frac + extra
+    frac = int(weight_frac.max()) + source.output_format.frac + extra
+    gains, partial_gain = methods.gains(encoding)
+    bias = _round_half_even(float_bias, frac, denominator)
+    acc_peak = int(max((source.peak * g << int(a)) + abs(b) for g, a, b in zip(gains, align, bias)))
+    result_peak = -(-acc_peak // denominator)
+    return CompressedSpec(
+        name=layer.name, inputs=inputs, output_shape=geometry.output_shape,
+        output_format=format_for(result_peak, frac), peak=result_peak, method=key, source=text,
+        encoding=encoding, geometry=geometry, patch_index=geometry.patch_index(encoding.layout),
+        input_format=source.output_format,
+        partial_format=format_for(source.peak * partial_gain, source.output_format.frac),
+        acc_format=format_for(acc_peak, frac), denominator=denominator, align=align.astype(np.int64),
+        bias=bias)
+
+
+# -- other layers ---------------------------------------------------------------------------
+def _quantize(layer, inputs, specs: Specs) -> QuantizeSpec:
+    source = _only(layer, inputs, specs, integer=False)
+    quant = ActivationQuant.from_qkeras(layer.quantizer, layer.name)
+    frac = None if source.output_format is None else source.output_format.frac
+    return QuantizeSpec(layer.name, inputs, _shape(layer), quant.fmt, max(-quant.min_int, quant.max_int),
+                        quant, frac)
+
+
+def _relu(layer, inputs, specs: Specs) -> ReluSpec:
+    source = _only(layer, inputs, specs)
+    return ReluSpec(layer.name, inputs, _shape(layer), format_for(source.peak, source.output_format.frac, False),
+                    source.peak)
+
+
+def _activation(layer, inputs, specs: Specs, is_last: bool) -> LayerSpec:
+    name = _activation_name(layer)
+    if name == "relu":
+        return _relu(layer, inputs, specs)
+    source = _only(layer, inputs, specs, integer=False)
+    if name == "linear":
+        return IdentitySpec(layer.name, inputs, _shape(layer), source.output_format, source.peak, "linear")
+    if name == "softmax" and is_last:
+        return IdentitySpec(layer.name, inputs, _shape(layer), source.output_format, source.peak,
+                            "softmax excluded: outputs are logits")
+    raise ValueError(f"layer {layer.name!r}: Activation({name!r}) is not supported; allowed: 'relu', "
+                     "'linear', and 'softmax' as the last layer (excluded: the emulator returns logits)")
+
+
+def _keras_relu(layer, inputs, specs: Specs) -> ReluSpec:
+    if layer.max_value is not None or float(layer.negative_slope) != 0.0 or float(layer.threshold) != 0.0:
+        raise ValueError(f"layer {layer.name!r}: only ReLU() without max_value/negative_slope/threshold is "
+                         "supported; use QActivation(quantized_relu(...)) for a clipped relu")
+    return _relu(layer, inputs, specs)
+
+
+def _reshape(layer, inputs, specs: Specs) -> ReshapeSpec:
+    source = _only(layer, inputs, specs, integer=False)
+    return ReshapeSpec(layer.name, inputs, _shape(layer), source.output_format, source.peak)
+
+
+def _dropout(layer, inputs, specs: Specs) -> IdentitySpec:
+    source = _only(layer, inputs, specs, integer=False)
+    return IdentitySpec(layer.name, inputs, _shape(layer), source.output_format, source.peak, "dropout (inference)")
+
+
+def _pool(layer, inputs, specs: Specs) -> PoolSpec:
+    source = _only(layer, inputs, specs)
+    op = "max" if "Max" in type(layer).__name__ else "average"
+    if getattr(layer, "data_format", "channels_last") != "channels_last":
+        raise ValueError(f"layer {layer.name!r}: only data_format='channels_last' is supported")
+    if op == "average" and layer.padding != "valid":
+        raise ValueError(f"layer {layer.name!r}: AveragePooling with padding='same' divides border windows by "
+                         "varying counts; only padding='valid' is supported")
+    geometry = Geometry.conv("pool", source.output_shape, layer.pool_size, layer.strides, layer.padding,
+                             source.output_shape[-1])
+    area = geometry.kernel_size[0] * geometry.kernel_size[1]
+    fmt, peak, divisor = source.output_format, source.peak, 1
+    if op == "average":
+        exact = area & (area - 1) == 0
+        divisor = 1 if exact else area
+        extra = area.bit_length() - 1 if exact else AVG_POOL_EXTRA_BITS
+        peak = source.peak << extra
+        fmt = format_for(peak, fmt.frac + extra, fmt.signed)
+    shift = 0 if divisor == 1 else AVG_POOL_EXTRA_BITS
+    return PoolSpec(layer.name, inputs, geometry.output_shape, fmt, peak, op, geometry, divisor, shift)
+
+
+def _batchnorm(layer, inputs, specs: Specs) -> AffineSpec:
+    source = _only(layer, inputs, specs)
+    axis = np.ravel(layer.axis).tolist()
+    if axis not in ([-1], [len(source.output_shape)]):
+        raise ValueError(f"layer {layer.name!r}: BatchNormalization over axis {axis}; only the channel (last) "
+                         "axis is supported")
+    if not isinstance(source, CompressedSpec):
+        raise ValueError(f"layer {layer.name!r}: BatchNormalization must directly follow a compressed layer "
+                         f"(QDense/QConv*), not {type(source).__name__} {source.name!r}")
+    channels = source.output_shape[-1]
+    gamma = layer.gamma.numpy() if layer.scale else np.ones(channels, np.float32)
+    beta = layer.beta.numpy() if layer.center else np.zeros(channels, np.float32)
+    scale = gamma.astype(np.float64) / np.sqrt(layer.moving_variance.numpy().astype(np.float64) + layer.epsilon)
+    shift = beta.astype(np.float64) - layer.moving_mean.numpy().astype(np.float64) * scale
+    largest = float(np.max(np.abs(scale), initial=0.0))
+    mult_frac = BN_MULTIPLIER_BITS - 2 - (int(np.floor(np.log2(largest))) if largest > 0 else 0)
+    multiplier = _round_half_even(scale, mult_frac)
+    frac = source.output_format.frac + mult_frac
+    offset = _round_half_even(shift, frac)
+    peak = int(max(source.peak * abs(m) + abs(o) for m, o in zip(multiplier, offset)))
+    return AffineSpec(layer.name, inputs, _shape(layer), format_for(peak, frac), peak, source.output_format,
+                      multiplier, FixedPoint(BN_MULTIPLIER_BITS, mult_frac, True), offset)
+
+
+def _add(layer, inputs, specs: Specs) -> AddSpec:
+    sources = [specs[name] for name in inputs]
+    if any(s.output_format is None for s in sources):
+        raise ValueError(f"layer {layer.name!r}: Add of float inputs; quantize the model input first")
+    frac = max(s.output_format.frac for s in sources)
+    shifts = tuple(frac - s.output_format.frac for s in sources)
+    peak = sum(s.peak << shift for s, shift in zip(sources, shifts))
+    return AddSpec(layer.name, inputs, _shape(layer), format_for(peak, frac), peak, shifts)
+
+
+Builder = Callable[..., LayerSpec]
+_BUILDERS: Dict[str, Builder] = {
+    "QDense": _compressed, "QConv1D": _compressed, "QConv2D": _compressed, "QDepthwiseConv2D": _compressed,
+    "QActivation": _quantize, "ReLU": _keras_relu, "Flatten": _reshape, "Reshape": _reshape,
+    "Dropout": _dropout, "MaxPooling1D": _pool, "MaxPooling2D": _pool, "AveragePooling1D": _pool,
+    "AveragePooling2D": _pool, "BatchNormalization": _batchnorm, "Add": _add,
+}
+
+
+def _input_spec(model: tf.keras.Model, input_format: Union[None, str, FixedPoint]) -> InputSpec:
+    if len(model.inputs) != 1:
+        raise ValueError(f"model {model.name!r} has {len(model.inputs)} inputs; only single-input models are supported")
+    name = model._input_layers[0].name
+    shape = tuple(int(d) for d in model.inputs[0].shape[1:])
+    if input_format is None:
+        return InputSpec(name, (), shape, None, 0)
+    fmt = parse_format(input_format) if isinstance(input_format, str) else input_format
+    return InputSpec(name, (), shape, fmt, max(-fmt.min_int, fmt.max_int))
+
+
+def describe_model(model: tf.keras.Model, input_format: Union[None, str, FixedPoint] = None) -> List[LayerSpec]:
+    """The integer datapath of ``model``, one spec per layer in topological order.
+
+    Args:
+        model: a built Sequential or functional Keras model of the supported layers.
+        input_format: the declared input grid (``"ufixed<8,0>"``, or a ``FixedPoint``). Needed
+            unless the first layer is a QActivation, which then quantizes float inputs.
+
+    Returns:
+        ``[InputSpec, ...]``: the input, then every layer (InputLayers excluded).
+
+    Raises:
+        ValueError: an unsupported layer or setting, naming the layer and what is allowed.
+
+    Example:
+        >>> specs = describe_model(model, input_format="ufixed<8,0>")
+        >>> [(s.name, s.kind) for s in specs][:3]
+        [('input', 'input'), ('flatten', 'reshape'), ('fc1', 'compressed')]
+    """
+    first = _input_spec(model, input_format)
+    specs: Specs = {first.name: first}
+    layers = [layer for layer in model.layers if not isinstance(layer, tf.keras.layers.InputLayer)]
+    consumed = {name for layer in layers for name in _inbound(model, layer)}
+    for layer in layers:
+        inputs = _inbound(model, layer)
+        kind = type(layer).__name__
+        if kind == "Activation":
+            spec = _activation(layer, inputs, specs, layer.name not in consumed)
+        elif kind in _BUILDERS:
+            spec = _BUILDERS[kind](layer, inputs, specs)
+        else:
+            raise ValueError(f"layer {layer.name!r}: {kind} is not supported by the integer datapath; allowed: "
+                             f"{sorted(set(_BUILDERS) | {'Activation'})}")
+        specs[layer.name] = spec
+    return list(specs.values())

@@ -1,0 +1,199 @@
+"""The integer description of a model: one dataclass per layer kind (docs/datapath.md).
+
+:func:`keras_wc.datapath.describe_model` returns a list of these, in topological order;
+the numpy emulator and the HLS writer both consume it. Every tensor between layers is a
+fixed-point integer array described by ``output_format`` (except the raw float input of a
+model whose first layer is a QActivation: ``InputSpec.output_format is None``).
+``peak`` is a proven bound of ``|integer|`` for the tensor (never exceeded on any input).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any, ClassVar, Dict, Optional, Tuple
+
+import numpy as np
+
+from ..quantizers.base import Encoding
+from ..quantizers.fixedpoint import FixedPoint
+from .formats import ActivationQuant, format_text
+from .geometry import Geometry
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-friendly rendering of a spec field."""
+    if isinstance(value, FixedPoint):
+        return format_text(value)
+    if isinstance(value, np.ndarray):
+        return [int(v) for v in value.ravel()] if value.dtype.kind in "iuO" else value.tolist()
+    if hasattr(value, "to_dict"):
+        return value.to_dict()
+    if isinstance(value, tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+@dataclass(frozen=True, eq=False)
+class LayerSpec:
+    """Fields shared by every layer spec.
+
+    Attributes:
+        name: the Keras layer name.
+        inputs: names of the producing specs.
+        output_shape: per-sample output shape.
+        output_format: fixed-point format of the output integers (``None`` = float).
+        peak: bound of ``|output integer|``.
+    """
+
+    kind: ClassVar[str] = ""
+    name: str
+    inputs: Tuple[str, ...]
+    output_shape: Tuple[int, ...]
+    output_format: Optional[FixedPoint]
+    peak: int
+
+    def to_dict(self) -> Dict[str, Any]:
+        """All fields (arrays as int lists), plus ``kind``."""
+        return {"kind": self.kind, **{f.name: _plain(getattr(self, f.name)) for f in fields(self)}}
+
+
+@dataclass(frozen=True, eq=False)
+class InputSpec(LayerSpec):
+    """The model input: integers on ``output_format`` (declared), or float when ``None``."""
+
+    kind: ClassVar[str] = "input"
+
+
+@dataclass(frozen=True, eq=False)
+class QuantizeSpec(LayerSpec):
+    """A QActivation: round half to even + saturate onto ``quant.fmt`` (from float or integers).
+
+    Attributes:
+        quant: the rounding of the QKeras quantizer.
+        input_frac: fractional length of the input integers; ``None`` when the input is float.
+    """
+
+    kind: ClassVar[str] = "quantize"
+    quant: ActivationQuant
+    input_frac: Optional[int]
+
+
+@dataclass(frozen=True, eq=False)
+class ReluSpec(LayerSpec):
+    """``max(x, 0)`` on the integers (exact)."""
+
+    kind: ClassVar[str] = "relu"
+
+
+@dataclass(frozen=True, eq=False)
+class ReshapeSpec(LayerSpec):
+    """Flatten/Reshape: a C-order reshape of the channel-last sample (exact)."""
+
+    kind: ClassVar[str] = "reshape"
+
+
+@dataclass(frozen=True, eq=False)
+class IdentitySpec(LayerSpec):
+    """A layer with no integer effect: Dropout, linear activation, or the final softmax.
+
+    Attributes:
+        note: why (``"softmax excluded: outputs are logits"`` for the final softmax).
+    """
+
+    kind: ClassVar[str] = "identity"
+    note: str
+
+
+@dataclass(frozen=True, eq=False)
+class CompressedSpec(LayerSpec):
+    """A Dense/Conv1D/Conv2D/DepthwiseConv2D layer computed from its encoded integers.
+
+    Arithmetic (per output unit ``o``; docs/datapath.md)::
+
+        P, A   = method kernel over the fan-in (integers; partial sums fit partial_format)
+        A'     = (A << align[o]) + bias[o]                    # fits acc_format
+        result = round_div(A', denominator)                  # ties impossible (odd D)
+
+    The result stands for ``result * 2**-output_format.frac``; ``acc_format.frac`` equals
+    ``output_format.frac`` (the accumulator stands for ``A' / denominator * 2**-frac``).
+
+    Attributes:
+        method: ``swc_fixed``, ``swc_po2``, ``dfp``, ``po2``, ``ternary`` or ``poly``.
+        source: the weight quantizer, as text.
+        encoding: the kernel's :class:`~keras_wc.quantizers.Encoding`.
+        geometry: receptive fields.
+        patch_index: ``(n_out, padded_fan_in)`` patch element of each weight (-1 = pad).
+        input_format: format of the input integers.
+        partial_format: width of group sums ``P_g`` / ``S_k`` (on the input grid).
+        acc_format: width of ``A'``.
+        denominator: ``D`` (SWC fixed) or 1.
+        align: ``(n_out,)`` left shifts onto the common grid: DFP per-channel differences plus
+            the extra bits (``<= BIAS_EXTRA_BITS``) that make a float bias exact.
+        bias: ``(n_out,)`` integers on the accumulator grid (``round_half_even(b * D * 2**frac)``).
+    """
+
+    kind: ClassVar[str] = "compressed"
+    method: str
+    source: str
+    encoding: Encoding
+    geometry: Geometry
+    patch_index: np.ndarray
+    input_format: FixedPoint
+    partial_format: FixedPoint
+    acc_format: FixedPoint
+    denominator: int
+    align: np.ndarray
+    bias: np.ndarray
+
+    def to_dict(self) -> Dict[str, Any]:
+        out = super().to_dict()
+        out["encoding"] = {k: v for k, v in self.encoding.to_dict().items() if k not in ("config",)}
+        return out
+
+
+@dataclass(frozen=True, eq=False)
+class AffineSpec(LayerSpec):
+    """BatchNormalization folded to integers: ``y = x * multiplier[c] + offset[c]`` per channel.
+
+    ``multiplier`` is ``gamma / sqrt(var + eps)`` rounded (half even) to ``multiplier_format``
+    (signed, one fractional length per layer); ``offset`` is ``beta - mean * multiplier``
+    rounded onto the output grid. This is the only quantization the emulator adds to a
+    model: it is documented in docs/datapath.md and bounded by ``compare``.
+    """
+
+    kind: ClassVar[str] = "affine"
+    input_format: FixedPoint
+    multiplier: np.ndarray
+    multiplier_format: FixedPoint
+    offset: np.ndarray
+
+
+@dataclass(frozen=True, eq=False)
+class PoolSpec(LayerSpec):
+    """Max or average pooling on the integers.
+
+    Max: exact (``"same"`` padding never wins). Average (``"valid"`` only): the window sum;
+    when the area is ``2**k`` the sum is the exact result on a grid ``k`` bits finer,
+    otherwise ``round_div(sum << extra, area)`` (half to even) on a grid ``extra =
+    AVG_POOL_EXTRA_BITS`` bits finer than the input (``output_format.frac - input frac``).
+
+    Attributes:
+        op: ``"max"`` or ``"average"``.
+        geometry: window geometry (``kernel_size`` = pool size).
+        divisor: the area to divide by with rounding (1 when exact).
+        shift: left shift of the window sum before the division (0 when exact).
+    """
+
+    kind: ClassVar[str] = "pool"
+    op: str
+    geometry: Geometry
+    divisor: int
+    shift: int
+
+
+@dataclass(frozen=True, eq=False)
+class AddSpec(LayerSpec):
+    """Add: each input shifted left by ``shifts[i]`` onto the finest input grid, then summed."""
+
+    kind: ClassVar[str] = "add"
+    shifts: Tuple[int, ...]

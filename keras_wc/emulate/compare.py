@@ -1,0 +1,143 @@
+"""``compare``: where and by how much the integer datapath differs from Keras fake-quant.
+
+Two views per layer, both in units of that layer's output LSB (``2**-frac``):
+
+* **end to end** — Keras' own intermediate output vs the emulator's, each computed from the
+  model input (differences propagate downstream);
+* **local** — the Keras layer applied to the *emulator's* inputs (as float32) vs the
+  emulator's output: each layer's own error, which must stay within ``tolerance``:
+
+  - 0 for exact stages (reshape, relu, max pooling, power-of-two average pooling, add,
+    identity, quantizing the float input);
+  - 1 LSB where a rounding meets Keras' float32 value of the same number (QActivation on
+    integers, average pooling over a non power-of-two area);
+  - compressed layers: Keras sums in float32 (and SWC fixed weights are float32-rounded),
+    so ``(fan_in + 3) * 2**-24 * peak + 0.5`` LSB (``peak`` in LSB, the SWC ``/D`` rounding);
+  - folded BatchNormalization: the multiplier's rounding, ``peak_in / 2 + 0.5 + 4 * 2**-24 * peak``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import List, Optional
+
+import numpy as np
+import tensorflow as tf
+
+from ..datapath import describe_model
+from ..datapath.specs import AffineSpec, CompressedSpec, IdentitySpec, LayerSpec, PoolSpec, QuantizeSpec
+from .run import InputFormat, run
+
+_EPS32 = 2.0 ** -24
+
+
+@dataclass(frozen=True)
+class LayerDiff:
+    """One layer's differences (``None`` where the layer is not compared: the excluded softmax).
+
+    Attributes:
+        name: layer name.
+        kind: spec kind.
+        lsb: the output LSB ``2**-frac``.
+        end_to_end: max |Keras - emulator| / lsb, both from the model input.
+        local: max |Keras layer on emulator inputs - emulator| / lsb.
+        tolerance: the allowed local difference (module docstring).
+    """
+
+    name: str
+    kind: str
+    lsb: float
+    end_to_end: Optional[float]
+    local: Optional[float]
+    tolerance: Optional[float]
+
+    @property
+    def ok(self) -> bool:
+        return self.local is None or self.local <= self.tolerance
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """The result of :func:`compare`.
+
+    Attributes:
+        layers: one :class:`LayerDiff` per layer, in order.
+        argmax_agreement: fraction of samples where the emulator's and Keras' argmax agree.
+        samples: batch size.
+    """
+
+    layers: List[LayerDiff]
+    argmax_agreement: float
+    samples: int
+
+    @property
+    def ok(self) -> bool:
+        """Every layer within its local tolerance."""
+        return all(layer.ok for layer in self.layers)
+
+    def __getitem__(self, name: str) -> LayerDiff:
+        return next(layer for layer in self.layers if layer.name == name)
+
+    def __str__(self) -> str:
+        def cell(value):
+            return "-" if value is None else f"{value:.3g}"
+        lines = [f"{'layer':<20} {'kind':<10} {'lsb':>10} {'end-to-end':>11} {'local':>8} {'allowed':>8}"]
+        for d in self.layers:
+            flag = "" if d.ok else "  <-- exceeds"
+            lines.append(f"{d.name:<20} {d.kind:<10} {d.lsb:>10.3g} {cell(d.end_to_end):>11} "
+                         f"{cell(d.local):>8} {cell(d.tolerance):>8}{flag}")
+        lines.append(f"argmax agreement: {self.argmax_agreement:.4%} of {self.samples} samples "
+                     "(differences in output LSBs)")
+        return "\n".join(lines)
+
+
+def _tolerance(spec: LayerSpec, specs_by_name) -> float:
+    if isinstance(spec, CompressedSpec):
+        return (spec.encoding.layout.fan_in + 3) * _EPS32 * spec.peak + 0.5
+    if isinstance(spec, AffineSpec):
+        return specs_by_name[spec.inputs[0]].peak / 2 + 0.5 + 4 * _EPS32 * spec.peak
+    if isinstance(spec, QuantizeSpec):
+        return 0.0 if spec.input_frac is None else 1.0
+    if isinstance(spec, PoolSpec):
+        return 0.0 if spec.divisor == 1 else 1.0
+    return 0.0
+
+
+def compare(model: tf.keras.Model, x: np.ndarray, input_format: InputFormat = None) -> Comparison:
+    """Per-layer differences between Keras fake-quant and the emulator, and argmax agreement.
+
+    Args:
+        model: the Keras model.
+        x: float inputs.
+        input_format: as for :func:`~keras_wc.emulate.emulate`.
+
+    Returns:
+        A :class:`Comparison`; ``print`` it for a table.
+
+    Example:
+        >>> result = compare(model, x_test, input_format="ufixed<8,1>")
+        >>> result.ok, result.argmax_agreement
+        (True, 1.0)
+    """
+    specs = describe_model(model, input_format)
+    emulation = run(specs, x)
+    by_name = {spec.name: spec for spec in specs}
+    layers = [spec for spec in specs[1:]]
+    probe = tf.keras.Model(model.inputs, [model.get_layer(spec.name).output for spec in layers])
+    keras_outputs = probe.predict(np.asarray(x, np.float32), verbose=0, batch_size=256)
+    keras_outputs = keras_outputs if isinstance(keras_outputs, list) else [keras_outputs]
+    diffs, logits_keras = [], None
+    for spec, keras_out in zip(layers, keras_outputs):
+        lsb = 2.0 ** -spec.output_format.frac
+        if isinstance(spec, IdentitySpec) and spec.note.startswith("softmax"):
+            diffs.append(LayerDiff(spec.name, spec.kind, lsb, None, None, None))
+            continue
+        mine = emulation.value(spec.name)
+        inputs = [tf.constant(emulation.value(name), tf.float32) for name in spec.inputs]
+        local_out = model.get_layer(spec.name)(inputs if len(inputs) > 1 else inputs[0], training=False)
+        end_to_end = float(np.max(np.abs(np.asarray(keras_out, np.float64) - mine), initial=0.0)) / lsb
+        local = float(np.max(np.abs(np.asarray(local_out, np.float64) - mine), initial=0.0)) / lsb
+        diffs.append(LayerDiff(spec.name, spec.kind, lsb, end_to_end, local, _tolerance(spec, by_name)))
+        logits_keras = keras_out
+    agreement = float(np.mean(np.argmax(logits_keras, -1) == np.argmax(emulation.output, -1)))
+    return Comparison(diffs, agreement, int(np.shape(x)[0]))

@@ -1,0 +1,96 @@
+"""Executors: one function per layer-spec kind, integers in, integers out.
+
+Each takes the spec and its input arrays (integers; the raw float batch only for a
+QActivation on the model input) and returns ``(output, peaks)``; ``peaks`` holds the
+largest magnitudes reached inside the layer (``"partial"``, ``"acc"``) so tests and users
+can check them against the declared widths.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Dict, List, Tuple
+
+import numpy as np
+
+from ..datapath.arith import int_array, max_abs, round_div
+from ..datapath.specs import (AddSpec, AffineSpec, CompressedSpec, IdentitySpec, LayerSpec, PoolSpec,
+                              QuantizeSpec, ReluSpec)
+from .kernels import KERNELS
+from .patches import grouped_inputs, patches, row_chunks
+
+Peaks = Dict[str, int]
+Output = Tuple[np.ndarray, Peaks]
+
+
+def _batch_shape(spec: LayerSpec, batch: int) -> Tuple[int, ...]:
+    return (batch,) + tuple(spec.output_shape)
+
+
+def compressed(spec: CompressedSpec, inputs: List[np.ndarray]) -> Output:
+    """Grouped fan-in -> method kernel -> align, bias, round_div by ``D``."""
+    x = inputs[0]
+    batch, layout = x.shape[0], spec.encoding.layout
+    bound = 1 << spec.acc_format.bits
+    rows = int_array(patches(x, spec.geometry), bound)
+    rows = rows.reshape(-1, rows.shape[-1])
+    kernel = KERNELS[spec.method]
+    results, partial_peak, acc_peak = [], 0, 0
+    for start, stop in row_chunks(rows.shape[0], layout.n_out * layout.padded_fan_in):
+        acc, partial = kernel(grouped_inputs(rows[start:stop], spec.patch_index, layout.group_size), spec.encoding)
+        acc = (acc << int_array(spec.align, bound)) + int_array(spec.bias, bound)
+        partial_peak, acc_peak = max(partial_peak, max_abs(partial)), max(acc_peak, max_abs(acc))
+        results.append(round_div(acc, spec.denominator))
+    out = np.concatenate(results, axis=0).reshape(_batch_shape(spec, batch))
+    return out, {"partial": partial_peak, "acc": acc_peak}
+
+
+def quantize(spec: QuantizeSpec, inputs: List[np.ndarray]) -> Output:
+    """QActivation: from float exactly as QKeras, or from integers (round half even, saturate)."""
+    x = inputs[0]
+    if spec.input_frac is None:
+        return spec.quant.quantize_float(x), {}
+    return spec.quant.requantize(x, spec.input_frac), {}
+
+
+def relu(spec: ReluSpec, inputs: List[np.ndarray]) -> Output:
+    return np.maximum(inputs[0], 0), {}
+
+
+def reshape(spec: LayerSpec, inputs: List[np.ndarray]) -> Output:
+    return inputs[0].reshape(_batch_shape(spec, inputs[0].shape[0])), {}
+
+
+def identity(spec: IdentitySpec, inputs: List[np.ndarray]) -> Output:
+    return inputs[0], {}
+
+
+def affine(spec: AffineSpec, inputs: List[np.ndarray]) -> Output:
+    """Folded BatchNormalization: ``x * multiplier[c] + offset[c]`` (one product per output)."""
+    bound = 1 << spec.output_format.bits
+    x = int_array(inputs[0], bound)
+    out = x * int_array(spec.multiplier, bound) + int_array(spec.offset, bound)
+    return out, {"acc": max_abs(out)}
+
+
+def pool(spec: PoolSpec, inputs: List[np.ndarray]) -> Output:
+    """Max (padding never wins) or average (exact sum; ``round_div(sum << shift, area)`` otherwise)."""
+    x = inputs[0]
+    batch, channels = x.shape[0], spec.geometry.channels_in
+    fill = int(np.min(x, initial=0)) - 1 if spec.op == "max" else 0
+    windows = patches(x, spec.geometry, fill).reshape(batch, -1, spec.geometry.kernel_size[0] *
+                                                       spec.geometry.kernel_size[1], channels)
+    out = windows.max(axis=2) if spec.op == "max" else round_div(windows.sum(axis=2) << spec.shift, spec.divisor)
+    return out.reshape(_batch_shape(spec, batch)), {}
+
+
+def add(spec: AddSpec, inputs: List[np.ndarray]) -> Output:
+    """Align every input onto the finest grid (left shifts), then sum."""
+    bound = 1 << spec.output_format.bits
+    out = sum(int_array(x, bound) << shift for x, shift in zip(inputs, spec.shifts))
+    return out, {}
+
+
+EXECUTORS: Dict[str, Callable[..., Output]] = {
+    "compressed": compressed, "quantize": quantize, "relu": relu, "reshape": reshape, "identity": identity,
+    "affine": affine, "pool": pool, "add": add,
+}
