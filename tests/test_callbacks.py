@@ -111,6 +111,53 @@ def test_scale_precision_lowers_bits_and_reports_true_ratio(digits):
     assert result["done"]
 
 
+def test_scale_precision_lowers_swc_sw_bits_on_digits(digits):
+    x, y, x_test, y_test = digits
+    model = _model([SWC(sw_bits=6, maw_bits=12, group=8), SWC(sw_bits=6, maw_bits=12, group=8)])
+    model.fit(x, y, epochs=8, batch_size=64, verbose=0)
+    model.compile(tf.keras.optimizers.Adam(1e-3),
+                  tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
+    result = scale_precision(model, (x, y), (x_test, y_test), tolerance=0.5, fine_tune_epochs=1, min_bits=3)
+    print(f"PrecisionScaling SWC (tol 0.5 pt): sw_bits {result['bits']}, ratio x{result['compression_ratio']:.2f}, "
+          f"accuracy {result['reference_accuracy']:.4f} -> {result['accuracy']:.4f}, {len(result['trials'])} trials")
+    quantizers = [layer.kernel_quantizer_internal for layer in model.layers]
+    assert min(result["bits"].values()) < 6
+    assert result["bits"] == {layer.name: q.sw_bits for layer, q in zip(model.layers, quantizers)}
+    memory = sum(q.memory_bits(layer.kernel.shape) for layer, q in zip(model.layers, quantizers))
+    weights = sum(int(np.prod(layer.kernel.shape)) for layer in model.layers)
+    assert result["compression_ratio"] == pytest.approx(32 * weights / memory)
+    # the encodings agree: codes stored at the lowered sw_bits, and memory_bits counts them
+    for layer, q in zip(model.layers, quantizers):
+        encoding = q.encode(layer.kernel)
+        assert encoding.config["sw_bits"] == q.sw_bits and encoding.memory_bits == q.memory_bits(layer.kernel.shape)
+        assert np.abs(encoding.arrays["codes"]).max() <= (1 << (q.sw_bits - 1)) - 1
+    assert 100 * (result["reference_accuracy"] - result["accuracy"]) <= 0.5
+
+
+# -- FreezeAssignments -------------------------------------------------------------------------
+def test_freeze_assignments_fixes_swc_maw_and_poly_buckets_for_last_epochs(digits):
+    x, y, x_test, y_test = digits
+    swc, poly = SWC(sw_bits=4, group=8), PolyApprox(degree=1, levels=8)
+    model = _model([swc, poly])
+    seen = []
+
+    class Probe(tf.keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            seen.append((swc.encode(model.layers[0].kernel), poly.encode(model.layers[1].kernel)))
+
+    model.fit(x, y, epochs=5, batch_size=64, verbose=0, callbacks=[FreezeAssignments(last_epochs=2), Probe()])
+    assert swc.frozen and poly.frozen
+    maws = [enc.arrays["maw"] for enc, _ in seen]
+    assert not np.array_equal(maws[1], maws[2])  # moving before the freeze (epoch 3 begins frozen)
+    np.testing.assert_array_equal(maws[2], maws[4])  # fixed in the last two epochs ...
+    assert not np.array_equal(seen[2][0].arrays["codes"], seen[4][0].arrays["codes"])  # ... the SWs still move
+    np.testing.assert_array_equal(seen[2][1].arrays["codes"], seen[4][1].arrays["codes"])
+    kernel = model.layers[0].kernel.numpy()
+    np.testing.assert_array_equal(swc.decode(seen[4][0]), swc(kernel).numpy())
+    assert SWC.from_config(swc.get_config()).frozen
+    assert model.evaluate(x_test, y_test, verbose=0)[1] > 0.85
+
+
 # -- MirroredStrategy ------------------------------------------------------------------------
 def test_every_callback_trains_under_mirrored_strategy(digits, mirrored_strategy):
     x, y, x_test, y_test = digits
@@ -208,20 +255,22 @@ def test_bad_input_errors_name_the_problem(digits):
         _fit(swc_model, GradualPruning(schedule), x, y)
     with pytest.raises(ValueError, match="tolerance=-0.1"):
         _fit(swc_model, PrecisionScaling(x_test, y_test, tolerance=-0.1), x, y)
-    with pytest.raises(ValueError, match="layer 'l0'.*no control 'bits'"):
-        _fit(swc_model, PrecisionScaling(x_test, y_test, layers=["l0", "l1"]), x, y)
     with pytest.raises(ValueError, match="no layer among .* has a QuantizationRegularizer"):
         _fit(swc_model, QRSchedule(1e-3, end_step=10), x, y)
-    with pytest.raises(ValueError, match="freezable"):
-        _fit(swc_model, FreezeAssignments(2), x, y)
     with pytest.raises(ValueError, match="layers=\\['nope'\\]"):
         _fit(swc_model, FreezeAssignments(2, layers=["nope"]), x, y)
+
+    ternary_model = _model([SparseTernary(n=8, k=2), DFP(bits=6)])
+    with pytest.raises(ValueError, match="layer 'l0'.*no control 'bits'"):
+        _fit(ternary_model, PrecisionScaling(x_test, y_test, layers=["l0", "l1"]), x, y)
+    with pytest.raises(ValueError, match="freezable"):
+        _fit(ternary_model, FreezeAssignments(2), x, y)
 
     poly_model = _model([PolyApprox(), DFP(bits=6)])
     with pytest.raises(ValueError, match="layer 'l0'.*no pruning control"):
         _fit(poly_model, GradualPruning(schedule), x, y)
     with pytest.raises(ValueError, match="layer 'l0'.*no control 'frozen'"):
-        _fit(swc_model, FreezeAssignments(1, layers=["l0"]), x, y)
+        _fit(ternary_model, FreezeAssignments(1, layers=["l0"]), x, y)
 
 
 def test_kernel_compression_counts_memory_bits():

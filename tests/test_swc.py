@@ -104,3 +104,78 @@ def test_pruning_control_changes_output_without_new_quantizer(rng):
     quantizer.set_control("prune_threshold", 0.5)
     assert np.count_nonzero(quantizer(w).numpy() == 0) > dense_zeros
     assert quantizer.get_config()["prune_threshold"] == 0.5
+
+
+# -- sw_bits as a training control (precision scaling) ------------------------------------------
+@pytest.mark.parametrize("sw_format", ["fixed", "po2"])
+def test_lowering_sw_bits_takes_effect_without_retrace(sw_format, rng):
+    import tensorflow as tf
+
+    w = rng.standard_normal((32, 4)).astype(np.float32)
+    quantizer = SWC(sw_bits=6, maw_bits=10, group=8, sw_format=sw_format)
+    traces = []
+
+    @tf.function
+    def forward(x):
+        traces.append(1)
+        return quantizer(x)
+
+    forward(w)
+    quantizer.sw_bits = 3
+    lowered = forward(w).numpy()
+    assert len(traces) == 1
+    # the traced function now computes exactly what a fresh 3-bit quantizer computes
+    fresh = SWC(sw_bits=3, maw_bits=10, group=8, sw_format=sw_format)
+    np.testing.assert_array_equal(lowered, fresh(w).numpy())
+    encoding = quantizer.encode(w)
+    assert quantizer.bits == quantizer.sw_bits == 3 and "bits" in quantizer.controls
+    assert encoding.config["sw_bits"] == 3 and encoding.storage["codes"] == (32 * 4, 3)
+    assert np.abs(encoding.arrays["codes"]).max() <= 3  # fixed: D = 3; po2: max_shift + 1 = 3
+    assert encoding.memory_bits == quantizer.memory_bits((32, 4)) == 32 * 4 * 3 + 4 * 4 * 10
+
+
+def test_decode_uses_the_sw_bits_of_the_encoding(rng):
+    w = rng.standard_normal((5, 5, 2, 3)).astype(np.float32)
+    quantizer = SWC(sw_bits=5)
+    expected, encoding = quantizer(w).numpy(), quantizer.encode(w)
+    quantizer.sw_bits = 2  # D changes from 15 to 1: an old encoding must still decode as 5-bit
+    np.testing.assert_array_equal(quantizer.decode(encoding), expected)
+
+
+def test_sw_bits_control_keeps_its_constraints():
+    quantizer = SWC(sw_bits=4, maw_bits=6, group=4)
+    with pytest.raises(ValueError, match="sw_bits=7"):
+        quantizer.sw_bits = 7  # above maw_bits
+    with pytest.raises(ValueError, match="sw_bits=1"):
+        quantizer.set_control("bits", 1)
+    assert quantizer.sw_bits == 4
+    assert SWC.from_config(quantizer.get_config()).get_config() == quantizer.get_config()
+
+
+# -- MAW freezing (FreezeAssignments) --------------------------------------------------------------
+def test_frozen_maw_stays_while_scaling_weights_move(rng):
+    w = rng.standard_normal((5, 5, 2, 3)).astype(np.float32)
+    quantizer = SWC(sw_bits=4, group="kernel")
+    before = quantizer.encode(w)
+    quantizer.freeze(w)
+    assert quantizer.frozen and quantizer.encode(w).arrays["maw"].tolist() == before.arrays["maw"].tolist()
+    moved = (w * rng.uniform(0.5, 1.5, w.shape)).astype(np.float32)
+    frozen = quantizer.encode(moved)
+    np.testing.assert_array_equal(frozen.arrays["maw"], before.arrays["maw"])
+    assert frozen.params == before.params
+    assert not np.array_equal(frozen.arrays["codes"], before.arrays["codes"])
+    np.testing.assert_array_equal(quantizer.decode(frozen), quantizer(moved).numpy())
+    # a weight above its frozen MAW saturates at s = +-1
+    assert np.abs(frozen.arrays["codes"]).max() == quantizer.denominator
+    # the frozen state round-trips through the config; unfreezing returns to max |w|
+    again = SWC.from_config(quantizer.get_config())
+    assert again.frozen and len(quantizer.get_config()["frozen_maw"]) == 3 * 2
+    np.testing.assert_array_equal(again(moved).numpy(), quantizer(moved).numpy())
+    quantizer.unfreeze()
+    assert not quantizer.frozen and "frozen_maw" not in quantizer.get_config()
+    np.testing.assert_array_equal(quantizer(moved).numpy(), SWC(sw_bits=4, group="kernel")(moved).numpy())
+
+
+def test_bad_frozen_maw_is_a_clear_error():
+    with pytest.raises(ValueError, match="frozen_maw"):
+        SWC(group=4, frozen_maw=[0.5, -1.0])

@@ -207,3 +207,21 @@ def test_round_trip_over_settings(n, k, scale, normalize, scale_bits, shape, see
 def test_digits_mlp_reaches_accuracy(digits):
     _, accuracy = train_digits_mlp(lambda: SparseTernary(n=8, k=2), digits)
     assert accuracy > 0.9
+
+
+@pytest.mark.parametrize("width", [2, 8, 9, 32])
+def test_pairwise_ranks_equal_the_stable_sort_ranks(width, rng, monkeypatch):
+    """The fast pairwise ranking gives the very permutation of the double stable argsort."""
+    import tensorflow as tf
+
+    from keras_wc.quantizers import ranking
+
+    values = rng.integers(-3, 4, (40, 3, width)).astype(np.float32)  # many ties
+    values[0, 0] = 0.0
+    values[1, 0, ::2] = -0.0  # signed zeros tie with zeros
+    valid = np.arange(width) < width - 1  # one padding entry per row
+    fast = ranking.ascending_ranks(tf.constant(values), valid).numpy()
+    monkeypatch.setattr(ranking, "PAIRWISE_MAX", 0)
+    sorted_ranks = ranking.ascending_ranks(tf.constant(values), valid).numpy()
+    np.testing.assert_array_equal(fast, sorted_ranks)
+    assert np.all(fast[..., -1] == width - 1)

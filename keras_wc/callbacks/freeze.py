@@ -1,27 +1,49 @@
-"""Freeze PolyApprox bucket assignments for the last epochs (METHODS.md section 2).
+"""Freeze PolyApprox bucket assignments / SWC MAW selection for the last epochs (METHODS.md 1, 2).
 
-From epoch ``epochs - last_epochs`` on, every quantizer with a ``freeze(kernel)`` method
-(PolyApprox) keeps the bucket assignment the kernel has at that moment, while the
-coefficients are still refitted: the last epochs fine-tune the values without the
-assignment flipping. The assignment stays frozen after ``fit`` (the trained state). A
-reloaded quantizer starts unfrozen; resuming ``fit`` with this callback freezes it again at
-the first epoch inside the window.
+From epoch ``epochs - last_epochs`` on, every :class:`Freezable` quantizer keeps the
+assignment its kernel has at that moment: PolyApprox its bucket assignment (the
+coefficients are still refitted), SWC each group's MAW ``M_g`` (only the scaling weights
+still move). The last epochs fine-tune the values without the assignment flipping. The
+assignment stays frozen after ``fit`` (the trained state) and is saved in the quantizer's
+config; resuming ``fit`` with this callback keeps an already frozen quantizer as it is.
 """
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Protocol, Sequence, runtime_checkable
 
 from .base import CompressionCallback, LayerAndQuantizer
 
 
+@runtime_checkable
+class Freezable(Protocol):
+    """What :class:`FreezeAssignments` needs of a quantizer (PolyApprox, SWC).
+
+    The quantizer also has a ``"frozen"`` training control (a ``tf.bool`` variable the
+    forward pass reads with ``tf.cond``), so freezing never retraces the training step.
+    """
+
+    @property
+    def frozen(self) -> bool:
+        """Whether the assignment is frozen."""
+
+    def freeze(self, kernel: Any) -> None:
+        """Store the assignment ``kernel`` has now and use it from the next step on."""
+
+    def unfreeze(self) -> None:
+        """Recompute the assignment at every step again."""
+
+
+FREEZABLE_METHODS = "PolyApprox buckets, SWC MAWs"
+
+
 class FreezeAssignments(CompressionCallback):
-    """Freeze the bucket assignment of PolyApprox layers for the final ``last_epochs`` epochs.
+    """Freeze PolyApprox bucket assignments / SWC per-group MAWs for the final ``last_epochs`` epochs.
 
     Args:
         last_epochs: how many final epochs of the ``fit`` run frozen, >= 1.
-        layers: names of the layers to freeze; ``None``: every layer whose quantizer has
-            ``freeze``.
+        layers: names of the layers to freeze; ``None``: every layer whose quantizer is
+            :class:`Freezable`.
 
     Raises (at ``on_train_begin``):
         ValueError: no compressed layer; ``last_epochs < 1``; no layer (or a named layer
@@ -34,6 +56,8 @@ class FreezeAssignments(CompressionCallback):
         ...                              QDense(10, kernel_quantizer=PolyApprox(degree=1, levels=16))])
         >>> model.compile("adam", tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True))
         >>> model.fit(x, y, epochs=10, callbacks=[FreezeAssignments(last_epochs=2)])
+        >>> model.layers[0].kernel_quantizer_internal.frozen   # SWC layers: the same
+        True
     """
 
     def __init__(self, last_epochs: int = 1, layers: Optional[Sequence[str]] = None):
@@ -46,10 +70,11 @@ class FreezeAssignments(CompressionCallback):
         if self.layer_names is not None:
             for layer, quantizer in found:
                 self.require_control(layer, quantizer, "frozen")
-        freezable = [(layer, q) for layer, q in found if "frozen" in getattr(q, "controls", {})]
+        freezable = [(layer, q) for layer, q in found
+                     if isinstance(q, Freezable) and "frozen" in getattr(q, "controls", {})]
         if not freezable:
             raise self.error(f"no layer among {[layer.name for layer, _ in found]} has a freezable quantizer "
-                             "(PolyApprox)")
+                             f"({FREEZABLE_METHODS})")
         return freezable
 
     def on_epoch_begin(self, epoch: int, logs: Optional[Dict[str, Any]] = None) -> None:

@@ -11,7 +11,8 @@ stopping ``fit`` once every layer is settled.
 
 The search runs inside ``fit`` as :class:`PrecisionScaling` (each trial uses the next
 ``fine_tune_epochs`` epochs of the fit), or as the function :func:`scale_precision`.
-Layers must have a ``"bits"`` training control (DFP, Po2).
+Layers must have a ``"bits"`` training control: DFP and Po2 ``bits``, SWC ``sw_bits`` (its
+``maw_bits`` stay as they are).
 """
 
 from __future__ import annotations
@@ -85,7 +86,8 @@ class PrecisionScaling(CompressionCallback):
             strength 0 outside trials); 0 fine-tunes without QR.
         stop_when_done: end ``fit`` once every layer is settled.
         batch_size: batch size of the accuracy evaluation.
-        layers: names of the layers to scale; ``None``: every layer with a ``bits`` control.
+        layers: names of the layers to scale; ``None``: every layer with a ``bits`` control
+            (DFP, Po2, SWC — whose ``bits`` is ``sw_bits``).
 
     Each epoch writes ``mean_bits`` (over the scaled layers) into ``logs``. ``get_config``
     holds the validation arrays themselves (it round-trips in Python, it is not JSON).
@@ -135,7 +137,7 @@ class PrecisionScaling(CompressionCallback):
         scalable = [(layer, q) for layer, q in found if "bits" in getattr(q, "controls", {})]
         if not scalable:
             raise self.error(f"no layer among {[layer.name for layer, _ in found]} has a 'bits' control "
-                             "(DFP, Po2)")
+                             "(DFP, Po2, SWC sw_bits)")
         scalable.sort(key=lambda pair: -int(np.prod(pair[0].kernel.shape)))
         missing = [layer.name for layer, _ in scalable if layer.name not in regularizers_of(self.model)]
         if missing:
@@ -232,7 +234,7 @@ def scale_precision(model: tf.keras.Model, data: Tuple[np.ndarray, np.ndarray],
     """Layer-wise precision scaling of a trained, compiled model, outside your own ``fit``.
 
     Args:
-        model: a trained, compiled model whose layers have DFP/Po2 kernel quantizers.
+        model: a trained, compiled model whose layers have DFP/Po2/SWC kernel quantizers.
         data: ``(x_train, y_train)`` used for fine-tuning.
         validation_data: ``(x_val, y_val)`` for the accuracy checks.
         tolerance: largest accepted accuracy drop, percentage points.

@@ -26,7 +26,7 @@ import tensorflow as tf
 from .base import BitWidthControl, CompressionQuantizer
 from .fixedpoint import FRAC_RANGE, floor_log2, round_log2
 from .layout import FanInLayout, GroupSpec
-from .ops import ArrayOps
+from .ops import TF, ArrayOps
 
 _LOWEST_EXPONENT = FRAC_RANGE[0]  # -126: the smallest normal float32 power of two
 _HIGHEST_EXPONENT = 127
@@ -89,6 +89,13 @@ class Po2(BitWidthControl, CompressionQuantizer):
         nonzero = (magnitude > 0) & (floor_log2(safe) >= e_min - 1)  # |w| >= 2**(e_min-1)
         codes = tf.where(grouped < 0, -(exponent - e_min + 1), exponent - e_min + 1)
         return {"codes": tf.where(nonzero, codes, tf.zeros_like(codes))}, {"e_min": e_min}
+
+    def _fake_quant(self, w: tf.Tensor) -> tf.Tensor:
+        # Po2 is elementwise with one per-layer maximum, so the grouped arrangement (a pure
+        # permutation plus padding, here always empty) cannot change a value: code and
+        # decode the kernel as it is and skip the two transposes of the layout.
+        arrays, params = self._encode_grouped(w, self.layout_for(w.shape))
+        return self._decode_grouped(arrays, params, self.layout_for(w.shape), TF)
 
     def _decode_grouped(self, arrays: Mapping[str, Any], params: Mapping[str, Any], layout: FanInLayout,
                         ops: ArrayOps):

@@ -11,26 +11,57 @@ multiplication per group. This project's choices (constructor arguments): the MA
 *unsigned fixed-point* integer of ``maw_bits`` with one fractional length per layer (chosen
 so the layer's largest MAW fits); the grid of ``s`` (``sw_format``); the pruning rule is
 applied to the *rounded* scaling weight.
+
+Training controls (``tf.Variable``s, changed by callbacks without retracing):
+
+* ``bits`` (== ``sw_bits``, :class:`~keras_wc.quantizers.base.BitWidthControl`): precision
+  scaling lowers it; the forward pass reads ``D`` and the po2 ``max_shift`` from it;
+* ``prune_threshold`` (:class:`~keras_wc.callbacks.GradualPruning`);
+* ``frozen`` (:class:`~keras_wc.callbacks.FreezeAssignments`): :meth:`SWC.freeze` stores each
+  group's MAW ``M_g`` and from then on the forward pass and ``encode`` use the stored
+  ``M_g`` (only the scaling weights move; a weight above its stored ``M_g`` saturates at
+  ``s = +-1``). This project's choice: the frozen MAW is the latent float ``max |w|`` at
+  freezing time; the stored integer and ``maw_frac`` are still derived from it as usual.
 """
 
 from __future__ import annotations
 
-from typing import Any, Dict, Mapping, Tuple
+from typing import Any, Dict, Mapping, Optional, Sequence, Tuple
 
+import numpy as np
 import tensorflow as tf
 
-from .base import CompressionQuantizer, require_choice, require_int
-from .controls import ControlMixin
+from .base import BitWidthControl, CompressionQuantizer, Encoding, require_choice, require_int
 from .fixedpoint import FixedPoint, pow2, quantize_unsigned, round_log2, unsigned_format_for
 from .layout import FanInLayout, GroupSpec, check_group
-from .ops import ArrayOps
+from .ops import NP, TF, ArrayOps
+
+_SW_BITS = (2, 8)
 
 
-class SWC(ControlMixin, CompressionQuantizer):
+def _denominator(bits):
+    """``D = 2**(bits-1) - 1`` (Python int or int32 tensor)."""
+    return (1 << (bits - 1)) - 1 if isinstance(bits, int) else tf.bitwise.left_shift(1, bits - 1) - 1
+
+
+def _max_shift(bits):
+    """Largest po2 right shift ``2**(bits-1) - 2`` (Python int or int32 tensor)."""
+    return _denominator(bits) - 1
+
+
+#: ``2**-(max_shift+1)``, the smallest non-zero po2 scaling weight, indexed by ``sw_bits``, as
+#: the float32 constants Python gives (for ``sw_bits=8`` it is subnormal: no ``pow2``)
+_PO2_SMALLEST = np.array([2.0 ** -(_max_shift(b) + 1) if b >= _SW_BITS[0] else 1.0
+                          for b in range(_SW_BITS[1] + 1)], np.float32)
+
+
+class SWC(BitWidthControl, CompressionQuantizer):
     """Scaling-weight-based weight compression as a QKeras kernel quantizer.
 
     Args:
-        sw_bits: bits of each scaling-weight code (sign included), 2..8.
+        sw_bits: bits of each scaling-weight code (sign included), 2..8. A training
+            control (the ``"bits"`` control, :attr:`bits` == :attr:`sw_bits`): precision
+            scaling lowers it without retracing; it never exceeds ``maw_bits``.
         maw_bits: bits of each group's MAW (unsigned fixed point), ``sw_bits``..24.
         group: ``"kernel"`` (one ``kh*kw`` slice per input/output channel pair; conv
             only), ``"filter"`` (whole fan-in) or an int group size.
@@ -39,26 +70,59 @@ class SWC(ControlMixin, CompressionQuantizer):
         prune_threshold: scaling weights with ``|s| <`` this (after rounding) become 0,
             in ``[0, 1)``. A training control (see :class:`GradualPruning`).
         kernel_layout: ``"auto"`` or ``"depthwise"``.
+        frozen_maw: start frozen with these per-group MAWs (flattened ``(n_out, n_groups)``
+            order, as ``get_config`` reports them); ``None`` (default) starts unfrozen.
+
+    MAW freezing: :meth:`freeze` stores the MAW of every group of a kernel; from then on
+    the forward pass and ``encode`` keep those ``M_g`` and only the scaling weights follow
+    the latent weights; :meth:`unfreeze` returns to ``M_g = max |w|`` at every step. The
+    flag is the ``"frozen"`` control read with ``tf.cond`` (no retrace). While frozen,
+    ``get_config`` carries ``frozen_maw`` so a saved model reloads frozen. Use one
+    quantizer instance per layer (the stored MAWs belong to one kernel).
 
     Example:
         >>> from qkeras import QConv2D
         >>> layer = QConv2D(16, 5, kernel_quantizer=SWC(sw_bits=4, group="kernel"))
+        >>> q = SWC(sw_bits=6, maw_bits=12, group=4); q.sw_bits = 4; q.get_config()["sw_bits"]
+        4
     """
 
     method = "swc"
     group_choices = ("kernel", "filter")
+    bits_range = _SW_BITS
 
     def __init__(self, sw_bits: int = 4, maw_bits: int = 16, group: GroupSpec = "kernel",
-                 sw_format: str = "fixed", prune_threshold: float = 0.0, kernel_layout: str = "auto"):
+                 sw_format: str = "fixed", prune_threshold: float = 0.0, kernel_layout: str = "auto",
+                 frozen_maw: Optional[Sequence[float]] = None):
         super().__init__(kernel_layout)
-        self.sw_bits = require_int("sw_bits", sw_bits, 2, 8)
+        self._init_bits(require_int("sw_bits", sw_bits, *self.bits_range))
         self.maw_bits = require_int("maw_bits", maw_bits, self.sw_bits, 24)
         self.group = check_group(group, self.group_choices)
         self.sw_format = require_choice("sw_format", sw_format, ("fixed", "po2"))
         if not 0.0 <= float(prune_threshold) < 1.0:
             raise ValueError(f"prune_threshold={prune_threshold!r}: allowed range is [0, 1)")
         self._add_control("prune_threshold", float(prune_threshold))
-        self.bits = self.sw_bits
+        self._add_control("frozen", False, tf.bool)
+        self._maw = tf.Variable(tf.zeros([0], tf.float32), shape=tf.TensorShape(None), trainable=False,
+                                name="kwc_swc_maw")
+        if frozen_maw is not None:
+            self._freeze_to(frozen_maw)
+
+    # -- bit-width control ------------------------------------------------------------
+    @property
+    def sw_bits(self) -> int:
+        """Current bits of each scaling-weight code (the ``"bits"`` control)."""
+        return self.bits
+
+    @sw_bits.setter
+    def sw_bits(self, value: int) -> None:
+        self.bits = value
+
+    def set_control(self, name: str, value) -> None:
+        """Assign control ``name``; ``bits`` (``sw_bits``) must stay in 2..8 and ``<= maw_bits``."""
+        if name == "bits":
+            value = require_int("sw_bits", value, self.bits_range[0], min(self.bits_range[1], self.maw_bits))
+        super().set_control(name, value)
 
     # -- grid ------------------------------------------------------------------------
     @property
@@ -68,12 +132,12 @@ class SWC(ControlMixin, CompressionQuantizer):
     @property
     def denominator(self) -> int:
         """``D = 2**(sw_bits-1) - 1``: fixed-format codes are ``s * D``."""
-        return (1 << (self.sw_bits - 1)) - 1
+        return _denominator(self.sw_bits)
 
     @property
     def max_shift(self) -> int:
         """Largest right shift of the po2 format: ``2**(sw_bits-1) - 2``."""
-        return (1 << (self.sw_bits - 1)) - 2
+        return _max_shift(self.sw_bits)
 
     def max(self) -> float:
         """Largest scaling weight (relative to the group's MAW)."""
@@ -83,45 +147,96 @@ class SWC(ControlMixin, CompressionQuantizer):
         """Smallest scaling weight (relative to the group's MAW)."""
         return -1.0
 
+    # -- MAW freezing --------------------------------------------------------------------
+    def freeze(self, kernel) -> None:
+        """Freeze every group's MAW to the one ``kernel`` has now.
+
+        Args:
+            kernel: the layer's kernel (``tf.Variable``, tensor or numpy array).
+
+        Example:
+            >>> q = SWC(group=8); q.freeze(layer.kernel)   # e.g. from FreezeAssignments
+        """
+        kernel = tf.convert_to_tensor(kernel, tf.float32)
+        grouped = self.layout_for(kernel.shape).to_groups(kernel, TF)
+        self._freeze_to(tf.reshape(tf.reduce_max(tf.abs(grouped), axis=2), [-1]).numpy())
+
+    def _freeze_to(self, maw) -> None:
+        """Store flat per-group MAWs and set the ``frozen`` control."""
+        values = np.asarray(maw, np.float32)
+        if values.ndim != 1 or values.size == 0 or not np.all(np.isfinite(values)) or np.any(values < 0):
+            raise ValueError(f"frozen_maw=<{values.size} values, shape {values.shape}>: expected a non-empty flat "
+                             "sequence of finite MAWs >= 0 (one per group)")
+        self._maw.assign(values)
+        self.set_control("frozen", True)
+
+    def unfreeze(self) -> None:
+        """Return to ``M_g = max |w|`` at every step."""
+        self.set_control("frozen", False)
+        self._maw.assign(tf.zeros([0], tf.float32))
+
+    @property
+    def frozen(self) -> bool:
+        """Whether the per-group MAWs are frozen."""
+        return bool(self.get_control("frozen"))
+
+    def _group_maw(self, magnitude: tf.Tensor, layout: FanInLayout) -> tf.Tensor:
+        """``(n_out, n_groups)`` MAWs: the frozen ones when frozen, else ``max |w|``."""
+        return tf.cond(self._control("frozen"),
+                       lambda: tf.reshape(self._maw.value(), layout.grouped_shape[:2]),
+                       lambda: tf.reduce_max(magnitude, axis=2))
+
     # -- codec -----------------------------------------------------------------------
     def _encode_grouped(self, grouped: tf.Tensor, layout: FanInLayout):
         magnitude = tf.abs(grouped)
-        maw = tf.reduce_max(magnitude, axis=2)
+        maw = self._group_maw(magnitude, layout)
         frac = unsigned_format_for(tf.reduce_max(maw), self.maw_bits)
         maw_int = quantize_unsigned(maw, frac, self.maw_bits)
         safe_maw = tf.where(maw > 0, maw, tf.ones_like(maw))[..., None]
         scaling = tf.where(maw[..., None] > 0, grouped / safe_maw, tf.zeros_like(grouped))
-        threshold = self.controls["prune_threshold"]
+        threshold = self._control("prune_threshold")
+        bits = self._control("bits")
         if self.sw_format == "fixed":
-            codes = tf.clip_by_value(tf.round(scaling * self.denominator), -self.denominator, self.denominator)
-            codes = tf.where(tf.abs(codes) / self.denominator < threshold, tf.zeros_like(codes), codes)
+            denominator = tf.cast(_denominator(bits), tf.float32)
+            codes = tf.clip_by_value(tf.round(scaling * denominator), -denominator, denominator)
+            codes = tf.where(tf.abs(codes) / denominator < threshold, tf.zeros_like(codes), codes)
         else:
-            codes = self._po2_codes(scaling, threshold)
+            codes = self._po2_codes(scaling, threshold, bits)
         return {"codes": tf.cast(codes, tf.int32), "maw": maw_int}, {"maw_frac": frac}
 
-    def _po2_codes(self, scaling: tf.Tensor, threshold: tf.Tensor) -> tf.Tensor:
+    @staticmethod
+    def _po2_codes(scaling: tf.Tensor, threshold: tf.Tensor, bits: tf.Tensor) -> tf.Tensor:
         """Codes ``sign * (j + 1)`` for ``s = sign * 2**-j`` (nearest level), 0 for zero."""
         magnitude = tf.abs(scaling)
         safe = tf.where(magnitude > 0, magnitude, tf.ones_like(magnitude))
-        shift = tf.clip_by_value(-round_log2(safe), 0, self.max_shift)
-        smallest = 2.0 ** -(self.max_shift + 1)
+        shift = tf.clip_by_value(-round_log2(safe), 0, _max_shift(bits))
+        smallest = tf.gather(tf.constant(_PO2_SMALLEST), bits)
         rounded = pow2(-shift)
         keep = (magnitude >= smallest) & (rounded >= threshold)
         signed = tf.where(scaling < 0, -(shift + 1), shift + 1)
         return tf.where(keep, signed, tf.zeros_like(signed))
 
     def _decode_grouped(self, arrays: Mapping[str, Any], params: Mapping[str, Any], layout: FanInLayout,
-                        ops: ArrayOps):
+                        ops: ArrayOps, sw_bits: Optional[int] = None):
+        """Integers -> float32 groups; ``D`` from ``sw_bits``, else the current control."""
         codes = ops.cast(arrays["codes"], "int32")
         maw = ops.cast(arrays["maw"], "int32")[..., None]
         frac = params["maw_frac"]
         if self.sw_format == "fixed":
+            if sw_bits is None:
+                sw_bits = self._control("bits") if ops is TF else self.sw_bits
             numerator = ops.cast(maw * codes, "float32")
-            return numerator / (ops.pow2(frac) * float(self.denominator))
+            return numerator / (ops.pow2(frac) * ops.cast(_denominator(sw_bits), "float32"))
         shift = ops.where(codes < 0, -codes, codes) - 1
         signed_maw = ops.where(codes < 0, -maw, maw)
         values = ops.cast(signed_maw, "float32") * ops.pow2(-shift - frac)
         return ops.where(codes == 0, ops.cast(codes, "float32") * 0.0, values)
+
+    def decode(self, encoding: Encoding) -> np.ndarray:
+        """Float32 weights rebuilt from ``encoding`` (with the ``sw_bits`` it was encoded with)."""
+        grouped = self._decode_grouped(encoding.arrays, encoding.params, encoding.layout, NP,
+                                       sw_bits=int(encoding.config["sw_bits"]))
+        return np.asarray(encoding.layout.from_groups(grouped, NP), dtype=np.float32)
 
     def _storage(self, layout: FanInLayout) -> Dict[str, Tuple[int, int]]:
         return {"codes": (layout.n_out * layout.fan_in, self.sw_bits),
@@ -131,6 +246,16 @@ class SWC(ControlMixin, CompressionQuantizer):
         return {"maw": FixedPoint(self.maw_bits, int(params["maw_frac"]), False)}
 
     def get_config(self) -> Dict[str, Any]:
-        return {"sw_bits": self.sw_bits, "maw_bits": self.maw_bits, "group": self.group,
-                "sw_format": self.sw_format, "prune_threshold": self.get_control("prune_threshold"),
-                **super().get_config()}
+        config = {"sw_bits": self.sw_bits, "maw_bits": self.maw_bits, "group": self.group,
+                  "sw_format": self.sw_format, "prune_threshold": self.get_control("prune_threshold"),
+                  **super().get_config()}
+        if self.frozen:  # only while frozen, so unfrozen configs (and encodings) keep their keys
+            config["frozen_maw"] = self._maw.numpy().tolist()
+        return config
+
+    def __str__(self) -> str:
+        frozen = ",frozen=True" if self.frozen else ""
+        return (f"SWC(sw_bits={self.sw_bits},maw_bits={self.maw_bits},group={self.group!r},"
+                f"sw_format={self.sw_format!r},prune_threshold={self.get_control('prune_threshold')!r}{frozen})")
+
+    __repr__ = __str__

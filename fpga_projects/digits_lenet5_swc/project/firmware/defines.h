@@ -1,0 +1,61 @@
+#ifndef DEFINES_H_
+#define DEFINES_H_
+
+#include "ap_fixed.h"
+#include "ap_int.h"
+#include "nnet_utils/nnet_types.h"
+#include <array>
+#include <cstddef>
+#include <cstdio>
+#include <tuple>
+#include <tuple>
+
+
+// hls-fpga-machine-learning insert numbers
+
+// hls-fpga-machine-learning insert layer-precision
+typedef ap_ufixed<8,1,AP_RND_CONV,AP_SAT,0> input_t;
+typedef ap_ufixed<8,1,AP_RND_CONV,AP_SAT,0> layer2_t;
+typedef ap_fixed<18,8> input_quant_table_t;
+typedef ap_int<32> layer3_accum_t;
+typedef ap_fixed<29,6> layer3_t;
+typedef ap_int<4> sq_c3_t;
+typedef ap_uint<16> sq_m3_t;
+typedef ap_int<32> bias3_t;
+typedef ap_ufixed<8,3,AP_RND_CONV,AP_SAT,0> layer5_t;
+typedef ap_fixed<18,8> conv1_act_table_t;
+typedef ap_ufixed<8,3> layer6_accum_t;
+typedef ap_ufixed<8,3> layer6_t;
+typedef ap_int<33> layer7_accum_t;
+typedef ap_fixed<30,9> layer7_t;
+typedef ap_int<4> sq_c7_t;
+typedef ap_uint<16> sq_m7_t;
+typedef ap_int<33> bias7_t;
+typedef ap_ufixed<8,3,AP_RND_CONV,AP_SAT,0> layer9_t;
+typedef ap_fixed<18,8> conv2_act_table_t;
+typedef ap_ufixed<8,3> layer10_accum_t;
+typedef ap_ufixed<8,3> layer10_t;
+typedef ap_int<32> layer12_accum_t;
+typedef ap_fixed<29,8> layer12_t;
+typedef ap_int<4> sq_c12_t;
+typedef ap_uint<16> sq_m12_t;
+typedef ap_int<32> bias12_t;
+typedef ap_ufixed<8,3,AP_RND_CONV,AP_SAT,0> layer14_t;
+typedef ap_fixed<18,8> fc1_act_table_t;
+typedef ap_int<33> layer15_accum_t;
+typedef ap_fixed<30,9> layer15_t;
+typedef ap_int<4> sq_c15_t;
+typedef ap_uint<16> sq_m15_t;
+typedef ap_int<33> bias15_t;
+typedef ap_ufixed<8,3,AP_RND_CONV,AP_SAT,0> layer17_t;
+typedef ap_fixed<18,8> fc2_act_table_t;
+typedef ap_int<32> layer18_accum_t;
+typedef ap_fixed<29,8> result_t;
+typedef ap_int<4> sq_c18_t;
+typedef ap_uint<16> sq_m18_t;
+typedef ap_int<32> bias18_t;
+
+// hls-fpga-machine-learning insert emulator-defines
+
+
+#endif

@@ -1,0 +1,104 @@
+#include <iostream>
+
+#include "digits_lenet5_swc.h"
+#include "parameters.h"
+
+
+void digits_lenet5_swc(
+    input_t input_0[8*8*1],
+    result_t layer18_out[10]
+) {
+
+    // hls-fpga-machine-learning insert IO
+    #pragma HLS ARRAY_RESHAPE variable=input_0 complete dim=0
+    #pragma HLS ARRAY_PARTITION variable=layer18_out complete dim=0
+    #pragma HLS INTERFACE ap_vld port=input_0,layer18_out 
+    #pragma HLS PIPELINE
+
+    // hls-fpga-machine-learning insert load weights
+#ifndef __SYNTHESIS__
+    static bool loaded_weights = false;
+    if (!loaded_weights) {
+        nnet::load_weights_from_txt<sq_c3_t, 150>(sq_c3, "sq_c3.txt");
+        nnet::load_weights_from_txt<sq_m3_t, 6>(sq_m3, "sq_m3.txt");
+        nnet::load_weights_from_txt<bias3_t, 6>(b3, "b3.txt");
+        nnet::load_weights_from_txt<sq_c7_t, 2400>(sq_c7, "sq_c7.txt");
+        nnet::load_weights_from_txt<sq_m7_t, 96>(sq_m7, "sq_m7.txt");
+        nnet::load_weights_from_txt<bias7_t, 16>(b7, "b7.txt");
+        nnet::load_weights_from_txt<sq_c12_t, 7680>(sq_c12, "sq_c12.txt");
+        nnet::load_weights_from_txt<sq_m12_t, 120>(sq_m12, "sq_m12.txt");
+        nnet::load_weights_from_txt<bias12_t, 120>(b12, "b12.txt");
+        nnet::load_weights_from_txt<sq_c15_t, 10080>(sq_c15, "sq_c15.txt");
+        nnet::load_weights_from_txt<sq_m15_t, 84>(sq_m15, "sq_m15.txt");
+        nnet::load_weights_from_txt<bias15_t, 84>(b15, "b15.txt");
+        nnet::load_weights_from_txt<sq_c18_t, 840>(sq_c18, "sq_c18.txt");
+        nnet::load_weights_from_txt<sq_m18_t, 10>(sq_m18, "sq_m18.txt");
+        nnet::load_weights_from_txt<bias18_t, 10>(b18, "b18.txt");
+        loaded_weights = true;    }
+#endif
+    // ****************************************
+    // NETWORK INSTANTIATION
+    // ****************************************
+
+    // hls-fpga-machine-learning insert layers
+
+    layer2_t layer2_out[8*8*1];
+    #pragma HLS ARRAY_PARTITION variable=layer2_out complete dim=0
+
+    layer3_t layer3_out[8*8*6];
+    #pragma HLS ARRAY_PARTITION variable=layer3_out complete dim=0
+
+    layer5_t layer5_out[8*8*6];
+    #pragma HLS ARRAY_PARTITION variable=layer5_out complete dim=0
+
+    layer6_t layer6_out[4*4*6];
+    #pragma HLS ARRAY_PARTITION variable=layer6_out complete dim=0
+
+    layer7_t layer7_out[4*4*16];
+    #pragma HLS ARRAY_PARTITION variable=layer7_out complete dim=0
+
+    layer9_t layer9_out[4*4*16];
+    #pragma HLS ARRAY_PARTITION variable=layer9_out complete dim=0
+
+    layer10_t layer10_out[2*2*16];
+    #pragma HLS ARRAY_PARTITION variable=layer10_out complete dim=0
+
+    auto& layer11_out = layer10_out;
+    layer12_t layer12_out[120];
+    #pragma HLS ARRAY_PARTITION variable=layer12_out complete dim=0
+
+    layer14_t layer14_out[120];
+    #pragma HLS ARRAY_PARTITION variable=layer14_out complete dim=0
+
+    layer15_t layer15_out[84];
+    #pragma HLS ARRAY_PARTITION variable=layer15_out complete dim=0
+
+    layer17_t layer17_out[84];
+    #pragma HLS ARRAY_PARTITION variable=layer17_out complete dim=0
+
+    nnet::relu<input_t, layer2_t, relu_config2>(input_0, layer2_out); // input_quant
+
+    sqnap::conv2d_swc<layer2_t, layer3_t, config3>(layer2_out, layer3_out, sq_c3, sq_m3, b3); // conv1
+
+    nnet::relu<layer3_t, layer5_t, relu_config5>(layer3_out, layer5_out); // conv1_act
+
+    nnet::pooling2d_cl<layer5_t, layer6_t, config6>(layer5_out, layer6_out); // pool1
+
+    sqnap::conv2d_swc<layer6_t, layer7_t, config7>(layer6_out, layer7_out, sq_c7, sq_m7, b7); // conv2
+
+    nnet::relu<layer7_t, layer9_t, relu_config9>(layer7_out, layer9_out); // conv2_act
+
+    nnet::pooling2d_cl<layer9_t, layer10_t, config10>(layer9_out, layer10_out); // pool2
+
+    sqnap::dense_swc<layer10_t, layer12_t, config12>(layer11_out, layer12_out, sq_c12, sq_m12, b12); // fc1
+
+    nnet::relu<layer12_t, layer14_t, relu_config14>(layer12_out, layer14_out); // fc1_act
+
+    sqnap::dense_swc<layer14_t, layer15_t, config15>(layer14_out, layer15_out, sq_c15, sq_m15, b15); // fc2
+
+    nnet::relu<layer15_t, layer17_t, relu_config17>(layer15_out, layer17_out); // fc2_act
+
+    sqnap::dense_swc<layer17_t, result_t, config18>(layer17_out, layer18_out, sq_c18, sq_m18, b18); // logits
+
+}
+

@@ -1,0 +1,320 @@
+// sqnap_common.h -- shared machinery of the SQNAP accelerator (keras_wc).
+//
+// Arithmetic (docs/datapath.md): every kernel works on INTEGERS.
+//   * An activation `x` of type ap_fixed<W,I> (or ap_ufixed / ap_int / ap_uint) is used through
+//     its raw integer bits  x_int = x * 2**fx,  fx = W - I  (int_view<>).
+//   * Inside a group the per-weight terms are shift-adds only (Term policies below):
+//       mul_term      c * x          (code of <= a few bits: a shift-add)
+//       po2_term      sign(c) * (x << (BASE + DIR*|c|)),  0 for c == 0
+//       sq_term       k*k * x        (poly S2)
+//       sign_term     t * x, t in {-1,0,1}  (ternary: add / subtract / skip)
+//   * The integer accumulator A (CONFIG_T::accum_t, an ap_int<>) is exact; the layer result is
+//     A * 2**-F, F = (weight fractional length) + fx, written into res_T by from_grid<>.
+//   * div_round_odd<D>(A): round-to-nearest of A / D for an odd constant D (SWC fixed). Ties
+//     cannot happen; C++'s truncating division is applied to |A| so negatives round correctly.
+//
+// Loop skeletons shared by every method:
+//   dense_driver<Core>  : raw-integer fan-in vector of the Dense input, then Core::outputs.
+//   conv2d_driver<Core> : for each output pixel, gather the receptive field (zero padding for
+//                         `same`, strides, kernel_major order, depthwise) into fan-in vector(s),
+//                         then Core::outputs. Conv1D uses the same driver (conv1d_as_2d).
+//   A Core is a struct with
+//     template<class data_T, class res_T, class CONFIG_T, unsigned NV, unsigned N_OUT, W...>
+//     static void outputs(const x_t fan[NV][PAD], res_T res[N_OUT], weights...)
+//   NV = number of fan-in vectors (1, or n_chan for depthwise), output o reads vector
+//   fan_vector_of<NV, N_OUT>(o).
+//
+// HLS pragmas are written through SQNAP_HLS(...) (C99 _Pragma), emitted when __SYNTHESIS__
+// (Vivado/Vitis HLS) or SQNAP_EMIT_PRAGMAS is defined, so that plain g++ -Wall (C simulation)
+// does not warn about unknown pragmas. No dynamic memory, no recursion, static sizes only.
+#ifndef SQNAP_COMMON_H_
+#define SQNAP_COMMON_H_
+
+#include "ap_fixed.h"
+#include "ap_int.h"
+
+#define SQNAP_STR_(x) #x
+#define SQNAP_STR(x) SQNAP_STR_(x)
+#if defined(__SYNTHESIS__) || defined(SQNAP_EMIT_PRAGMAS)
+#define SQNAP_HLS(x) _Pragma(SQNAP_STR(HLS x))
+#else
+#define SQNAP_HLS(x)
+#endif
+
+namespace sqnap {
+
+// ----------------------------------------------------------------------------------------
+// compile-time helpers
+template <bool C, class A, class B> struct select { typedef A type; };
+template <class A, class B> struct select<false, A, B> { typedef B type; };
+
+// Index of a per-output array of N entries (N == 1: shared by the layer).
+template <unsigned N> inline unsigned per_out_index(unsigned o) { return N == 1 ? 0u : o; }
+
+// Fan-in vector read by output o (depthwise: o = c*MULT + m reads vector c).
+template <unsigned NV, unsigned N_OUT> inline unsigned fan_vector_of(unsigned o) {
+    return NV == 1 ? 0u : o / (N_OUT / NV);
+}
+
+// ----------------------------------------------------------------------------------------
+// integer view of an activation type: type (raw integer), frac (fx), get(x) (raw bits)
+template <class T> struct int_view;
+template <int W, int I, ap_q_mode Q, ap_o_mode O, int N> struct int_view<ap_fixed<W, I, Q, O, N> > {
+    typedef ap_int<W> type;
+    static const int frac = W - I;
+    static type get(const ap_fixed<W, I, Q, O, N> &x) {
+        SQNAP_HLS(INLINE)
+        type r = 0;
+        r.range(W - 1, 0) = x.range(W - 1, 0);
+        return r;
+    }
+};
+template <int W, int I, ap_q_mode Q, ap_o_mode O, int N> struct int_view<ap_ufixed<W, I, Q, O, N> > {
+    typedef ap_uint<W> type;
+    static const int frac = W - I;
+    static type get(const ap_ufixed<W, I, Q, O, N> &x) {
+        SQNAP_HLS(INLINE)
+        type r = 0;
+        r.range(W - 1, 0) = x.range(W - 1, 0);
+        return r;
+    }
+};
+template <int W> struct int_view<ap_int<W> > {
+    typedef ap_int<W> type;
+    static const int frac = 0;
+    static type get(const ap_int<W> &x) { return x; }
+};
+template <int W> struct int_view<ap_uint<W> > {
+    typedef ap_uint<W> type;
+    static const int frac = 0;
+    static type get(const ap_uint<W> &x) { return x; }
+};
+
+// ----------------------------------------------------------------------------------------
+// results and rounding
+
+// The value A * 2**-F as res_T. The raw bits of A are reinterpreted as ap_fixed<W, W-F> (exact,
+// F may be negative or exceed W), then converted to res_T with res_T's own quantization and
+// overflow modes (exact whenever res_T holds the accumulator grid, as the writer guarantees).
+template <class res_T, int F, int W> inline res_T from_grid(const ap_int<W> &a) {
+    SQNAP_HLS(INLINE)
+    ap_fixed<W, W - F> v = 0;
+    v.range(W - 1, 0) = a.range(W - 1, 0);
+    res_T r = v;
+    return r;
+}
+
+// round(a / D) to nearest for an odd constant D > 0 (no ties exist). The magnitude is divided
+// (C++ '/' truncates toward zero), so -37/7 = -5.29 -> -5 and -39/7 = -5.57 -> -6.
+// Division by a constant: synthesized as a constant multiplication (shift-adds), not a DSP
+// multiply by a stored weight.
+template <int D, int W> inline ap_int<W> div_round_odd(const ap_int<W> &a) {
+    SQNAP_HLS(INLINE)
+    static_assert(D > 0 && (D % 2) == 1, "div_round_odd: D must be odd and positive");
+    if (D == 1) return a;
+    const bool neg = a < 0;
+    ap_uint<W> mag = neg ? ap_uint<W>(-a) : ap_uint<W>(a);
+    ap_uint<W + 1> num = mag;
+    num += (D - 1) / 2;
+    ap_uint<W> q = num / D;
+    ap_int<W> r = q;
+    return neg ? ap_int<W>(-r) : r;
+}
+
+// ----------------------------------------------------------------------------------------
+// per-weight terms (shift-add only)
+struct mul_term {  // c * x
+    template <class P, class C, class X> static P apply(const C &c, const X &x) {
+        SQNAP_HLS(INLINE)
+        P r = c * x;
+        return r;
+    }
+};
+struct sq_term {  // c*c * x (poly S2: k**2 * x_i)
+    template <class P, class C, class X> static P apply(const C &c, const X &x) {
+        SQNAP_HLS(INLINE)
+        P r = (c * c) * x;
+        return r;
+    }
+};
+struct sign_term {  // t * x, t in {-1, 0, 1}: add, subtract or skip
+    template <class P, class C, class X> static P apply(const C &t, const X &x) {
+        SQNAP_HLS(INLINE)
+        P v = x;
+        P r = 0;
+        if (t > 0) r = v;
+        if (t < 0) r = -v;
+        return r;
+    }
+};
+// sign(c) * (x << (BASE + DIR*|c|)), 0 when c == 0.
+//   SWC po2: BASE = J+1, DIR = -1 (code sign*(j+1) -> shift J-j);  Po2: BASE = -1, DIR = +1.
+template <int BASE, int DIR> struct po2_term {
+    template <class P, class C, class X> static P apply(const C &c, const X &x) {
+        SQNAP_HLS(INLINE)
+        const int m = c < 0 ? -int(c) : int(c);
+        P v = x;
+        v = v << (BASE + DIR * m);
+        P r = 0;
+        if (c > 0) r = v;
+        if (c < 0) r = -v;
+        return r;
+    }
+};
+
+// P = sum_{i<GS} Term(c[c0+i], x[x0+i]): the shift-add sum of one group.
+template <class Term, class P, unsigned GS, class X, class C>
+inline P group_sum(const X *x, unsigned x0, const C *c, unsigned c0) {
+    SQNAP_HLS(INLINE)
+    P p = 0;
+// loop GroupSum
+    for (unsigned i = 0; i < GS; i++) {
+        SQNAP_HLS(UNROLL)
+        p += Term::template apply<P>(c[c0 + i], x[x0 + i]);
+    }
+    return p;
+}
+
+// sum over all groups of one output's fan-in: sum_g group_sum(g) (DFP, Po2: no group scale).
+template <class Term, class P, unsigned NG, unsigned GS, class X, class C>
+inline P fan_sum(const X *x, const C *c, unsigned o) {
+    SQNAP_HLS(INLINE)
+    P a = 0;
+    // loop FanGroups
+    for (unsigned g = 0; g < NG; g++) {
+        SQNAP_HLS(UNROLL)
+        a += group_sum<Term, P, GS>(x, g * GS, c, (o * NG + g) * GS);
+    }
+    return a;
+}
+
+// sum_{i<N} x[x0+i]: input-only sums (poly S0, ternary sum x), shared by all outputs.
+template <class P, unsigned N, class X> inline P input_sum(const X *x, unsigned x0) {
+    SQNAP_HLS(INLINE)
+    P s = 0;
+    // loop InputSum
+    for (unsigned i = 0; i < N; i++) {
+        SQNAP_HLS(UNROLL)
+        s += x[x0 + i];
+    }
+    return s;
+}
+
+// ----------------------------------------------------------------------------------------
+// receptive-field gather
+//
+// Conv geometry fields of G (see hls/README.md): in_height, in_width, n_chan, out_height,
+// out_width, n_filt, filt_height, filt_width, stride_height, stride_width, pad_top, pad_left,
+// kernel_major, depthwise, n_groups, group_size. Fan-in order:
+//   auto:          j = (ky*KW + kx)*C + c
+//   kernel_major:  j = c*(KH*KW) + ky*KW + kx
+//   depthwise:     vector c, j = ky*KW + kx
+// Positions outside the input (`same` padding) and padded positions j >= fan_in hold 0.
+template <class G> struct conv_shape {
+    static const unsigned nv = G::depthwise ? G::n_chan : 1;
+    static const unsigned pad = G::n_groups * G::group_size;
+};
+
+template <class data_T, class G>
+void gather(const data_T data[G::in_height * G::in_width * G::n_chan], unsigned oy, unsigned ox,
+            typename int_view<data_T>::type fan[conv_shape<G>::nv][conv_shape<G>::pad]) {
+    SQNAP_HLS(INLINE)
+    typedef typename int_view<data_T>::type x_t;
+    const unsigned NV = conv_shape<G>::nv, PAD = conv_shape<G>::pad;
+    const unsigned KH = G::filt_height, KW = G::filt_width, C = G::n_chan;
+// loop ClearV
+    for (unsigned v = 0; v < NV; v++) {
+    // loop ClearJ
+        for (unsigned j = 0; j < PAD; j++) {
+            SQNAP_HLS(UNROLL)
+            fan[v][j] = 0;
+        }
+    }
+// loop KernelY
+    for (unsigned ky = 0; ky < KH; ky++) {
+    // loop KernelX
+        for (unsigned kx = 0; kx < KW; kx++) {
+            const int iy = int(oy * G::stride_height + ky) - int(G::pad_top);
+            const int ix = int(ox * G::stride_width + kx) - int(G::pad_left);
+            const bool inside = iy >= 0 && iy < int(G::in_height) && ix >= 0 && ix < int(G::in_width);
+        // loop Chan
+            for (unsigned c = 0; c < C; c++) {
+                SQNAP_HLS(UNROLL)
+                x_t x = 0;
+                if (inside) x = int_view<data_T>::get(data[(unsigned(iy) * G::in_width + unsigned(ix)) * C + c]);
+                const unsigned k = ky * KW + kx;
+                if (G::depthwise)
+                    fan[G::depthwise ? c : 0][k] = x;
+                else if (G::kernel_major)
+                    fan[0][c * (KH * KW) + k] = x;
+                else
+                    fan[0][k * C + c] = x;
+            }
+        }
+    }
+}
+
+// Conv1D geometry seen as a Conv2D of height 1.
+template <class C1> struct conv1d_as_2d : C1 {
+    static const unsigned in_height = 1;
+    static const unsigned out_height = 1;
+    static const unsigned filt_height = 1;
+    static const unsigned stride_height = 1;
+    static const unsigned pad_top = 0;
+};
+
+// ----------------------------------------------------------------------------------------
+// loop skeletons
+
+// Dense, io_parallel: one pipelined call, II = reuse_factor.
+template <class Core, class data_T, class res_T, class CONFIG_T, class... W>
+void dense_driver(const data_T data[CONFIG_T::n_in], res_T res[CONFIG_T::n_out], const W &...w) {
+    SQNAP_HLS(INLINE)
+    typedef typename int_view<data_T>::type x_t;
+    const unsigned PAD = CONFIG_T::n_groups * CONFIG_T::group_size;
+    static_assert(PAD >= CONFIG_T::n_in, "n_groups*group_size must cover n_in");
+    x_t fan[1][PAD];
+    SQNAP_HLS(ARRAY_PARTITION variable=fan complete dim=0)
+// loop Load
+    for (unsigned j = 0; j < PAD; j++) {
+        SQNAP_HLS(UNROLL)
+        fan[0][j] = j < CONFIG_T::n_in ? x_t(int_view<data_T>::get(data[j < CONFIG_T::n_in ? j : 0])) : x_t(0);
+    }
+    Core::template outputs<data_T, res_T, CONFIG_T, 1, CONFIG_T::n_out>(fan, res, w...);
+}
+
+// Conv2D / depthwise Conv2D, io_parallel: output pixels in raster order, channel-last
+// (res[(oy*out_width + ox)*n_filt + f]); one pixel per reuse_factor cycles.
+template <class Core, class data_T, class res_T, class CONFIG_T, class... W>
+void conv2d_driver(const data_T data[CONFIG_T::in_height * CONFIG_T::in_width * CONFIG_T::n_chan],
+                   res_T res[CONFIG_T::out_height * CONFIG_T::out_width * CONFIG_T::n_filt], const W &...w) {
+    typedef typename int_view<data_T>::type x_t;
+    const unsigned NV = conv_shape<CONFIG_T>::nv, PAD = conv_shape<CONFIG_T>::pad;
+    const unsigned NF = CONFIG_T::n_filt;
+    static_assert(CONFIG_T::depthwise || PAD >= CONFIG_T::filt_height * CONFIG_T::filt_width * CONFIG_T::n_chan,
+                  "n_groups*group_size must cover the fan-in");
+    static_assert(!CONFIG_T::depthwise || (NF % CONFIG_T::n_chan == 0 && PAD >= CONFIG_T::filt_height * CONFIG_T::filt_width),
+                  "depthwise: n_filt = n_chan*depth_multiplier, fan-in filt_height*filt_width");
+// loop OutY
+    for (unsigned oy = 0; oy < CONFIG_T::out_height; oy++) {
+    // loop OutX
+        for (unsigned ox = 0; ox < CONFIG_T::out_width; ox++) {
+            SQNAP_HLS(PIPELINE II=CONFIG_T::reuse_factor)
+            x_t fan[NV][PAD];
+            SQNAP_HLS(ARRAY_PARTITION variable=fan complete dim=0)
+            res_T out[NF];
+            SQNAP_HLS(ARRAY_PARTITION variable=out complete)
+            gather<data_T, CONFIG_T>(data, oy, ox, fan);
+            Core::template outputs<data_T, res_T, CONFIG_T, NV, NF>(fan, out, w...);
+        // loop Store
+            for (unsigned f = 0; f < NF; f++) {
+                SQNAP_HLS(UNROLL)
+                res[(oy * CONFIG_T::out_width + ox) * NF + f] = out[f];
+            }
+        }
+    }
+}
+
+}  // namespace sqnap
+
+#endif

@@ -1,0 +1,104 @@
+// sqnap_poly.h -- polynomial weight approximation kernels of the SQNAP accelerator.
+//
+// Arithmetic (docs/datapath.md, METHODS.md section 2), integers only, x = raw input integers:
+//   per weight the bucket index k (codes[o][g][i], unsigned), per group the coefficients
+//   coef[co][g][0..degree] = (a, b[, c]) (signed), co = o, or 0 when shared by the layer
+//   (n_coef_out == 1, group "layer").
+//   S0_g = sum_{i in g} x_i            -- input-only: computed ONCE per fan-in vector and group,
+//                                         reused by every output (data reuse)
+//   S1_g = sum_{i in g} k_i * x_i      -- shift-adds (k is a small integer)
+//   S2_g = sum_{i in g} k_i**2 * x_i   -- shift-adds (degree 2 only)
+//   A_o = bias_o + sum_g a_g*S0_g + b_g*S1_g (+ c_g*S2_g)   -- degree+1 full mults per group
+//   With shared coefficients (n_coef_out == 1) the term sum_g a_g*S0_g is also computed once
+//   per fan-in vector and shared by all outputs.
+//   result_o = A_o * 2**-F,  F = coef_frac + fx   (bias: round(b * 2**(coef_frac+fx)))
+#ifndef SQNAP_POLY_H_
+#define SQNAP_POLY_H_
+
+#include "sqnap_common.h"
+
+namespace sqnap {
+
+struct poly_core {
+    template <class data_T, class res_T, class CONFIG_T, unsigned NV, unsigned N_OUT>
+    static void outputs(const typename int_view<data_T>::type fan[NV][CONFIG_T::n_groups * CONFIG_T::group_size],
+                        res_T res[N_OUT],
+                        const typename CONFIG_T::code_t codes[N_OUT * CONFIG_T::n_groups * CONFIG_T::group_size],
+                        const typename CONFIG_T::coef_t coef[CONFIG_T::n_coef_out * CONFIG_T::n_groups * (CONFIG_T::degree + 1)],
+                        const typename CONFIG_T::bias_t bias[N_OUT]) {
+        SQNAP_HLS(INLINE)
+        static_assert(CONFIG_T::degree == 1 || CONFIG_T::degree == 2, "poly: degree must be 1 or 2");
+        const unsigned NG = CONFIG_T::n_groups, GS = CONFIG_T::group_size, NC = CONFIG_T::degree + 1;
+        const bool shared = CONFIG_T::n_coef_out == 1;
+        const int F = CONFIG_T::coef_frac + int_view<data_T>::frac;
+        typedef typename CONFIG_T::accum_t accum_t;
+        typedef typename CONFIG_T::psum_t psum_t;
+        psum_t s0[NV][NG];
+        SQNAP_HLS(ARRAY_PARTITION variable=s0 complete dim=0)
+        accum_t a_s0[NV];  // sum_g a_g*S0_g when the coefficients are shared by the layer
+        SQNAP_HLS(ARRAY_PARTITION variable=a_s0 complete)
+        // loop SharedS0
+        for (unsigned v = 0; v < NV; v++) {
+            SQNAP_HLS(UNROLL)
+            a_s0[v] = 0;
+            for (unsigned g = 0; g < NG; g++) {
+                SQNAP_HLS(UNROLL)
+                s0[v][g] = input_sum<psum_t, GS>(fan[v], g * GS);
+                if (shared) a_s0[v] += coef[g * NC] * s0[v][g];
+            }
+        }
+        // loop Outputs
+        for (unsigned o = 0; o < N_OUT; o++) {
+            SQNAP_HLS(UNROLL)
+            const unsigned v = fan_vector_of<NV, N_OUT>(o);
+            const unsigned co = per_out_index<CONFIG_T::n_coef_out>(o);
+            accum_t acc = bias[o];
+            if (shared) acc += a_s0[v];
+            // loop Groups
+            for (unsigned g = 0; g < NG; g++) {
+                SQNAP_HLS(UNROLL)
+                const unsigned cb = (co * NG + g) * NC;
+                const unsigned kb = (o * NG + g) * GS;
+                if (!shared) acc += coef[cb] * s0[v][g];
+                psum_t s1 = group_sum<mul_term, psum_t, GS>(fan[v], g * GS, codes, kb);
+                acc += coef[cb + 1] * s1;
+                if (CONFIG_T::degree == 2) {
+                    psum_t s2 = group_sum<sq_term, psum_t, GS>(fan[v], g * GS, codes, kb);
+                    acc += coef[cb + (NC - 1)] * s2;
+                }
+            }
+            res[o] = from_grid<res_T, F>(acc);
+        }
+    }
+};
+
+template <class data_T, class res_T, typename CONFIG_T>
+void dense_poly(const data_T data[CONFIG_T::n_in], res_T res[CONFIG_T::n_out],
+                const typename CONFIG_T::code_t codes[CONFIG_T::n_out * CONFIG_T::n_groups * CONFIG_T::group_size],
+                const typename CONFIG_T::coef_t coef[CONFIG_T::n_coef_out * CONFIG_T::n_groups * (CONFIG_T::degree + 1)],
+                const typename CONFIG_T::bias_t bias[CONFIG_T::n_out]) {
+    SQNAP_HLS(PIPELINE II=CONFIG_T::reuse_factor)
+    dense_driver<poly_core, data_T, res_T, CONFIG_T>(data, res, codes, coef, bias);
+}
+
+template <class data_T, class res_T, typename CONFIG_T>
+void conv2d_poly(const data_T data[CONFIG_T::in_height * CONFIG_T::in_width * CONFIG_T::n_chan],
+                 res_T res[CONFIG_T::out_height * CONFIG_T::out_width * CONFIG_T::n_filt],
+                 const typename CONFIG_T::code_t codes[CONFIG_T::n_filt * CONFIG_T::n_groups * CONFIG_T::group_size],
+                 const typename CONFIG_T::coef_t coef[CONFIG_T::n_coef_out * CONFIG_T::n_groups * (CONFIG_T::degree + 1)],
+                 const typename CONFIG_T::bias_t bias[CONFIG_T::n_filt]) {
+    conv2d_driver<poly_core, data_T, res_T, CONFIG_T>(data, res, codes, coef, bias);
+}
+
+template <class data_T, class res_T, typename CONFIG_T>
+void conv1d_poly(const data_T data[CONFIG_T::in_width * CONFIG_T::n_chan],
+                 res_T res[CONFIG_T::out_width * CONFIG_T::n_filt],
+                 const typename CONFIG_T::code_t codes[CONFIG_T::n_filt * CONFIG_T::n_groups * CONFIG_T::group_size],
+                 const typename CONFIG_T::coef_t coef[CONFIG_T::n_coef_out * CONFIG_T::n_groups * (CONFIG_T::degree + 1)],
+                 const typename CONFIG_T::bias_t bias[CONFIG_T::n_filt]) {
+    conv2d_driver<poly_core, data_T, res_T, conv1d_as_2d<CONFIG_T> >(data, res, codes, coef, bias);
+}
+
+}  // namespace sqnap
+
+#endif

@@ -1,0 +1,125 @@
+#ifndef PARAMETERS_H_
+#define PARAMETERS_H_
+
+#include "ap_fixed.h"
+#include "ap_int.h"
+
+#include "nnet_utils/nnet_code_gen.h"
+#include "nnet_utils/nnet_helpers.h"
+// hls-fpga-machine-learning insert includes
+#include "nnet_utils/nnet_activation.h"
+#include "nnet_utils/nnet_activation_stream.h"
+#include "nnet_utils/sqnap_common.h"
+#include "nnet_utils/sqnap_dfp.h"
+#include "nnet_utils/sqnap_po2.h"
+#include "nnet_utils/sqnap_poly.h"
+#include "nnet_utils/sqnap_swc.h"
+#include "nnet_utils/sqnap_ternary.h"
+
+// hls-fpga-machine-learning insert weights
+#include "weights/sq_c4.h"
+#include "weights/sq_d4.h"
+#include "weights/b4.h"
+#include "weights/sq_c7.h"
+#include "weights/sq_d7.h"
+#include "weights/b7.h"
+#include "weights/sq_c10.h"
+#include "weights/b10.h"
+#include "weights/sq_s10.h"
+
+
+// hls-fpga-machine-learning insert layer-config
+// input_quant
+struct relu_config2 : nnet::activ_config {
+    static const unsigned n_in = 64;
+    static const unsigned table_size = 1024;
+    static const unsigned io_type = nnet::io_parallel;
+    static const unsigned reuse_factor = 1;
+    typedef input_quant_table_t table_t;
+};
+
+// fc1
+struct config4 {
+    typedef layer4_accum_t accum_t;
+    typedef ap_int<13> psum_t;
+    typedef bias4_t bias_t;
+    typedef sq_c4_t code_t;
+    typedef sq_d4_t delta_t;
+    typedef ap_int<2> mean_t;
+    typedef ap_int<2> table_t;
+    static const unsigned n_patterns = 129;
+    static const unsigned n_delta = 64;
+    static const unsigned n_mean = 1;
+    static const bool normalize = false;
+    static const int delta_frac = 16;
+    static const unsigned n_in = 64;
+    static const unsigned n_out = 64;
+    static const unsigned n_groups = 8;
+    static const unsigned group_size = 8;
+    static const bool kernel_major = false;
+    static const bool depthwise = false;
+    static const unsigned reuse_factor = 1;
+};
+
+// fc1_act
+struct relu_config6 : nnet::activ_config {
+    static const unsigned n_in = 64;
+    static const unsigned table_size = 1024;
+    static const unsigned io_type = nnet::io_parallel;
+    static const unsigned reuse_factor = 1;
+    typedef fc1_act_table_t table_t;
+};
+
+// fc2
+struct config7 {
+    typedef layer7_accum_t accum_t;
+    typedef ap_int<13> psum_t;
+    typedef bias7_t bias_t;
+    typedef sq_c7_t code_t;
+    typedef sq_d7_t delta_t;
+    typedef ap_int<2> mean_t;
+    typedef ap_int<2> table_t;
+    static const unsigned n_patterns = 129;
+    static const unsigned n_delta = 32;
+    static const unsigned n_mean = 1;
+    static const bool normalize = false;
+    static const int delta_frac = 16;
+    static const unsigned n_in = 64;
+    static const unsigned n_out = 32;
+    static const unsigned n_groups = 8;
+    static const unsigned group_size = 8;
+    static const bool kernel_major = false;
+    static const bool depthwise = false;
+    static const unsigned reuse_factor = 1;
+};
+
+// fc2_act
+struct relu_config9 : nnet::activ_config {
+    static const unsigned n_in = 32;
+    static const unsigned table_size = 1024;
+    static const unsigned io_type = nnet::io_parallel;
+    static const unsigned reuse_factor = 1;
+    typedef fc2_act_table_t table_t;
+};
+
+// logits
+struct config10 {
+    typedef layer10_accum_t accum_t;
+    typedef ap_int<20> psum_t;
+    typedef bias10_t bias_t;
+    typedef sq_c10_t code_t;
+    typedef sq_s10_t shift_t;
+    static const unsigned n_shift = 1;
+    static const int frac = 7;
+    static const unsigned n_in = 32;
+    static const unsigned n_out = 10;
+    static const unsigned n_groups = 1;
+    static const unsigned group_size = 32;
+    static const bool kernel_major = false;
+    static const bool depthwise = false;
+    static const unsigned reuse_factor = 1;
+};
+
+
+
+#endif
