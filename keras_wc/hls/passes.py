@@ -1,0 +1,221 @@
+"""``sqnap:*`` optimizer passes: explicit types for every layer from the keras_wc datapath.
+
+hls4ml falls back to ``fixed<16,6>`` wherever it cannot infer a type (HLS4ML-NOTES). This pass
+replaces every layer's result (and accumulator, bias) type with the format the keras_wc
+datapath (:func:`keras_wc.datapath.describe_model`) derives from the codes' ranges, so the
+generated C++ computes the same integers as :func:`keras_wc.emulate.emulate`:
+
+* the input gets the declared ``input_format`` (or the first QActivation's format) with
+  ``AP_RND_CONV``/``AP_SAT`` so that casting a float input rounds like QKeras;
+* QActivations get their quantizer's format with ``AP_RND_CONV`` and ``AP_SAT``
+  (``AP_SAT_SYM`` for symmetric ``quantized_bits``);
+* compressed layers (SQNAP and hls4ml's own Dense/Conv with ``quantized_bits``) get
+  ``acc_format`` as accumulator, ``output_format`` as result and the spec's bias integers;
+* a layer without a spec, or of a class the backend cannot map, is an error naming it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any, Dict, Optional
+
+import numpy as np
+from hls4ml.model.optimizer import ModelOptimizerPass
+from hls4ml.model.types import (FixedPrecisionType, IntegerPrecisionType, NamedType, RoundingMode,
+                                SaturationMode)
+
+#: hls4ml classes that pass integers through unchanged (their result type = the input's)
+PASS_THROUGH = {"Reshape", "Dropout", "Transpose"}
+#: hls4ml layer classes this backend maps (anything else is reported)
+SUPPORTED_CLASSES = {"Input", "InputLayer", "Dense", "Conv1D", "Conv2D", "DepthwiseConv2D", "Activation",
+                     "Pooling1D", "Pooling2D", "Reshape", "Dropout", "SQNAPDense", "SQNAPConv1D",
+                     "SQNAPConv2D", "SQNAPDepthwiseConv2D", "BatchNormalization", "Merge"}
+
+
+def fixed_precision(fmt, rounding: Optional[RoundingMode] = None,
+                    saturation: Optional[SaturationMode] = None) -> FixedPrecisionType:
+    """A keras_wc :class:`~keras_wc.quantizers.FixedPoint` as an hls4ml precision.
+
+    Example:
+        >>> from keras_wc.quantizers import FixedPoint
+        >>> str(fixed_precision(FixedPoint(8, 4, True)))
+        'fixed<8,4>'
+    """
+    return FixedPrecisionType(width=int(fmt.bits), integer=int(fmt.bits - fmt.frac), signed=bool(fmt.signed),
+                              rounding_mode=rounding, saturation_mode=saturation)
+
+
+def keras_model_of(model) -> Any:
+    keras_model = model.config.config.get("KerasModel")
+    if keras_model is None:
+        raise ValueError("the SQNAP backend converts Keras models only (config['KerasModel'] is missing)")
+    return keras_model
+
+
+def model_specs(model) -> Dict[str, Any]:
+    """``{layer name: spec}`` of :func:`keras_wc.datapath.describe_model`, cached on the config."""
+    cache = model.config.config.get("_SQNAPSpecs")
+    if cache is None:
+        from keras_wc.datapath.describe import describe_model
+
+        from .backend import INPUT_FORMAT_KEY
+
+        specs = describe_model(keras_model_of(model), model.config.get_config_value(INPUT_FORMAT_KEY))
+        cache = {spec.name: spec for spec in specs}
+        model.config.config["_SQNAPSpecs"] = cache
+    return cache
+
+
+def input_format_of(specs: Dict[str, Any], input_spec) -> Any:
+    """The input layer's format: declared, or the first QActivation's (float input)."""
+    if input_spec.output_format is not None:
+        return input_spec.output_format
+    for spec in specs.values():
+        if input_spec.name in getattr(spec, "inputs", ()) and getattr(spec, "kind", "") == "quantize":
+            return spec.quant.fmt
+    raise ValueError(f"input {input_spec.name!r}: no input_format given and the first layer is not a QActivation; "
+                     "pass input_format='ufixed<8,0>' (or another fixed<W,I>)")
+
+
+def _set_result(node, precision) -> None:
+    var = node.get_output_variable()
+    var.type.precision = precision
+    node.set_attr("result_t", var.type)
+
+
+def _set_type(node, name: str, precision) -> None:
+    """A fresh per-layer type: hls4ml's defaults share one ``model_default_t`` object."""
+    node.set_attr(f"{name}_t", NamedType(f"layer{node.index}_{name}_t", precision))
+
+
+def _activation_precision(spec) -> FixedPrecisionType:
+    quant = spec.quant
+    symmetric = quant.fmt.signed and quant.min_int == -quant.max_int
+    return fixed_precision(quant.fmt, RoundingMode.RND_CONV, SaturationMode.SAT_SYM if symmetric else SaturationMode.SAT)
+
+
+def _set_bias(node, spec) -> None:
+    """Replace the bias by the spec's integers on the accumulator grid (exact)."""
+    bias = np.asarray(spec.bias).astype(np.int64)
+    frac = int(spec.acc_format.frac)
+    if node.class_name.startswith("SQNAP"):
+        node.add_weights_variable(name="bias", var_name="b{index}", type_name="bias{index}_t",
+                                  precision=IntegerPrecisionType(width=int(spec.acc_format.bits), signed=True),
+                                  data=bias)
+        return
+    bits = max(int(np.max(np.abs(bias), initial=0)).bit_length() + 1, 2)
+    precision = FixedPrecisionType(width=bits, integer=bits - frac, signed=True)
+    data = bias.astype(np.float64) * 2.0 ** -frac  # exact (bits <= 53 checked by the spec's bounds)
+    node.add_weights_variable(name="bias", var_name="b{index}", type_name="bias{index}_t", precision=precision,
+                              data=data.reshape(np.shape(node.get_attr("bias_data"))
+                                                if node.get_attr("bias_data") is not None else -1))
+
+
+def folded_encoding(spec):
+    """The spec's encoding with the left shift ``align`` folded into its scales.
+
+    The datapath computes ``A' = (A << align[o]) + bias`` (``align`` puts every output and a
+    finer bias grid on one common grid). The kernels add the bias to ``A`` directly, so the
+    shift is moved into the integers that scale ``A`` — exact, only wider:
+    SWC ``maw << a`` (``maw_frac + a``), ternary ``delta``/``mean << a`` (``delta_frac + a``),
+    poly ``coef << a`` (``coef_frac + a``), Po2 codes ``sign*(|c| + a)`` (``e_min - a``),
+    DFP ``codes[o] << align[o]`` per output.
+    """
+    enc = spec.encoding
+    align = np.asarray(spec.align).astype(np.int64).reshape(-1)
+    if not np.any(align):
+        return enc
+    arrays = {k: np.asarray(v).astype(np.int64) for k, v in enc.arrays.items()}
+    params = dict(enc.params)
+    if enc.method == "dfp":
+        shape = (-1,) + (1,) * (arrays["codes"].ndim - 1)
+        arrays["codes"] = arrays["codes"] << align.reshape(shape)
+        return replace(enc, arrays=arrays, params=params)
+    if np.any(align != align[0]):
+        raise ValueError(f"layer {spec.name!r}: per-output alignment is only supported for DFP")
+    shift = int(align[0])
+    if enc.method == "swc":
+        arrays["maw"] = arrays["maw"] << shift
+        params["maw_frac"] = int(params["maw_frac"]) + shift
+    elif enc.method == "ternary":
+        for name in ("delta", "mean"):
+            if name in arrays:
+                arrays[name] = arrays[name] << shift
+        params["delta_frac"] = int(params["delta_frac"]) + shift
+    elif enc.method == "poly":
+        arrays["coef"] = arrays["coef"] << shift
+        params["coef_frac"] = int(params["coef_frac"]) + shift
+    elif enc.method == "po2":
+        codes = arrays["codes"]
+        arrays["codes"] = np.where(codes == 0, 0, np.sign(codes) * (np.abs(codes) + shift))
+        params["e_min"] = int(params["e_min"]) - shift
+    else:
+        raise ValueError(f"layer {spec.name!r}: cannot align method {enc.method!r}")
+    return replace(enc, arrays=arrays, params=params)
+
+
+def _set_dfp_shift(node, spec) -> None:
+    """The DFP ``shift`` array: ``{0}`` (the alignment is folded into the codes)."""
+    data = np.zeros(1, np.int64)
+    bits = 1
+    node.add_weights_variable(name="sq_shift", var_name="sq_s{index}", type_name="sq_s{index}_t",
+                              precision=IntegerPrecisionType(width=bits, signed=False), data=data)
+
+
+class AssignTypes(ModelOptimizerPass):
+    """Give every layer the datapath's explicit types (see the module docstring)."""
+
+    def __init__(self):
+        self.name = "assign_types"
+
+    def transform(self, model) -> bool:
+        specs = model_specs(model)
+        for node in list(model.get_layers()):
+            self._assign(model, node, specs)
+        return False
+
+    def _assign(self, model, node, specs: Dict[str, Any]) -> None:
+        cls = node.class_name
+        if cls not in SUPPORTED_CLASSES:
+            raise ValueError(f"layer {node.name!r} ({cls}) cannot be mapped by the SQNAP backend")
+        spec = specs.get(node.name)
+        if spec is None:
+            if cls in PASS_THROUGH or (cls == "Activation" and node.get_attr("activation") == "linear"):
+                _set_result(node, node.get_input_variable().type.precision)
+                return
+            raise ValueError(f"layer {node.name!r} ({cls}) has no keras_wc datapath spec; the SQNAP backend "
+                             "cannot give it exact types")
+        kind = spec.kind
+        if kind == "input":
+            _set_result(node, fixed_precision(input_format_of(specs, spec), RoundingMode.RND_CONV,
+                                              SaturationMode.SAT))
+        elif kind == "quantize":
+            _set_result(node, _activation_precision(spec))
+        elif kind == "compressed":
+            if cls.startswith("SQNAP") and model.config.get_config_value("IOType") != "io_parallel":
+                raise ValueError(f"layer {node.name!r} ({cls}): the SQNAP kernels support io_parallel only; "
+                                 "convert with io_type='io_parallel'")
+            _set_result(node, fixed_precision(spec.output_format))
+            _set_type(node, "accum", fixed_precision(spec.acc_format) if not cls.startswith("SQNAP")
+                      else IntegerPrecisionType(width=int(spec.acc_format.bits), signed=True))
+            node.set_attr("sqnap_spec", spec)
+            if cls.startswith("SQNAP"):
+                # the datapath's encoding (made from the Keras layer's own quantizer instance,
+                # with its training controls) is the one the emulator runs: use it
+                node.set_attr("sqnap_encoding", folded_encoding(spec))
+                node.add_encoding_weights()
+            _set_bias(node, spec)
+            if cls.startswith("SQNAP") and spec.encoding.method == "dfp":
+                _set_dfp_shift(node, spec)
+        elif kind == "pool":
+            _set_result(node, fixed_precision(spec.output_format))
+            _set_type(node, "accum", fixed_precision(spec.output_format))
+        elif spec.output_format is not None:
+            _set_result(node, fixed_precision(spec.output_format))
+            if node.get_attr("accum_t") is not None:
+                _set_type(node, "accum", fixed_precision(spec.output_format))
+        else:
+            raise ValueError(f"layer {node.name!r} ({cls}): the datapath gives it no fixed-point format")
+
+
+PASSES = {"assign_types": AssignTypes}
