@@ -129,7 +129,7 @@ def _inputs(input_shape: Sequence[int], input_quantizer: Any) -> Tuple[tf.Tensor
     shape = tuple(int(d) for d in input_shape)
     if len(shape) != 3 or min(shape) < 1:
         raise ValueError(f"input_shape={tuple(input_shape)!r}: expected (height, width, channels), all >= 1")
-    inputs = tf.keras.Input(shape, name="input")
+    inputs = tf.keras.Input(shape, name="image")
     if input_quantizer is None:
         return inputs, inputs
     return inputs, QActivation(clone_quantizer(input_quantizer), name="input_quant")(inputs)

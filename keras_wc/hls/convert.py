@@ -90,6 +90,60 @@ def prepare_output_dir(output_dir: PathLike, overwrite: bool) -> Path:
     return path
 
 
+#: layer names hls4ml's ``ModelGraph`` reserves for itself
+RESERVED_NAMES = ("input",)
+RENAMED_INPUT = "input_0"
+
+
+def hls_safe_model(model: Any) -> Any:
+    """``model`` itself, or the same graph of the same layer objects with a reserved input renamed.
+
+    hls4ml refuses a layer named ``"input"``, the default of many Keras models. The
+    returned functional model re-applies the original layers (weights and quantizer state
+    shared, nothing copied) to a new input named :data:`RENAMED_INPUT`.
+
+    Args:
+        model: a functional or Sequential Keras 2 model.
+
+    Returns:
+        A model hls4ml accepts.
+
+    Raises:
+        ValueError: a reserved name on a layer that is not the model's input, or a layer
+            used more than once (shared layers are not supported here).
+
+    Example:
+        >>> safe = hls_safe_model(model)
+        >>> "input" in [layer.name for layer in safe.layers]
+        False
+    """
+    import tensorflow as tf
+
+    if all(layer.name not in RESERVED_NAMES for layer in model.layers):
+        return model
+    config = model.get_config()
+    tensors = {}
+    for entry in config["layers"]:
+        layer = model.get_layer(entry["name"])
+        if entry["class_name"] == "InputLayer":
+            tensors[entry["name"]] = [tf.keras.Input(batch_shape=layer.get_config()["batch_input_shape"],
+                                                     dtype=layer.dtype, name=RENAMED_INPUT
+                                                     if layer.name in RESERVED_NAMES else layer.name)]
+            continue
+        if layer.name in RESERVED_NAMES:
+            raise ValueError(f"layer {layer.name!r} ({type(layer).__name__}) uses a name hls4ml reserves; rename it")
+        nodes = entry["inbound_nodes"]
+        if len(nodes) != 1:
+            raise ValueError(f"layer {layer.name!r} ({type(layer).__name__}) is used {len(nodes)} times; "
+                             "shared layers cannot be converted")
+        inputs = [tensors[name][tensor_index] for name, _node, tensor_index, *_ in nodes[0]]
+        tensors[entry["name"]] = tf.nest.flatten(layer(inputs[0] if len(inputs) == 1 else inputs))
+    inputs = [tensors[name][index] for name, _node, index in config["input_layers"]]
+    outputs = [tensors[name][index] for name, _node, index in config["output_layers"]]
+    return tf.keras.Model(inputs if len(inputs) > 1 else inputs[0], outputs if len(outputs) > 1 else outputs[0],
+                          name=model.name)
+
+
 def exact_text(value: float) -> str:
     """The exact decimal expansion of a binary float (``0.1`` -> ``0.1000000000000000055...``).
 
