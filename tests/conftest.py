@@ -48,9 +48,14 @@ def digits():
     return x[:split], y[:split], x[split:], y[split:]
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def mirrored_strategy() -> tf.distribute.Strategy:
-    """MirroredStrategy over the two logical CPUs."""
+    """MirroredStrategy over the two logical CPUs, one for the whole session.
+
+    TensorFlow numbers collective operations per process; several strategies in one process
+    can reuse an instance key and abort each other's all-reduce ("Shape mismatch in the
+    collective instance"), so every test shares this one.
+    """
     if len(tf.config.list_logical_devices("CPU")) < 2:
         pytest.skip("two logical CPU devices could not be configured")
     return tf.distribute.MirroredStrategy(MIRRORED_DEVICES)
