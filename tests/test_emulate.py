@@ -167,7 +167,7 @@ def test_conv1d_and_odd_average_pool(data):
 def test_trace_returns_every_layer(data):
     model = models.mlp(hidden=(16,), quantizer=lambda name, shape: DFP(bits=6), activation_quantizer=ACT)
     traced = emulate(model, data[2][:5], input_format=INPUT_FORMAT, trace=True)
-    assert list(traced) == ["input"] + [layer.name for layer in model.layers[1:]]
+    assert list(traced) == [layer.name for layer in model.layers]
     assert np.array_equal(traced["softmax"], emulate(model, data[2][:5], input_format=INPUT_FORMAT))
     assert traced["fc1"].shape == (5, 16) and traced["flatten"].shape == (5, 64)
     text = str(compare(model, data[2][:20], INPUT_FORMAT))
