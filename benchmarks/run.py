@@ -1,0 +1,110 @@
+"""Entry point: ``python -m benchmarks.run --suite quick|full [--rows a,b]``.
+
+Trains every row of ``benchmarks.rows`` on each workload of the suite with the same seeds,
+epochs and data, writes ``benchmarks/results/<suite>.json`` and regenerates
+``BENCHMARKS.md`` from every result file present.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Dict, List, Sequence
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from keras_wc import datasets  # noqa: E402
+
+from .harness import Workload, run_row  # noqa: E402
+from .markdown import write_benchmarks_md  # noqa: E402
+from .rows import MAIN_ROWS, ablation_rows  # noqa: E402
+from .stock import stock_hls4ml_agreement  # noqa: E402
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+SUITES: Dict[str, Dict] = {
+    "quick": {
+        "seeds": (0,),
+        "workloads": (
+            Workload("lenet5_mnist5k", "mnist5k", "lenet5", {"input_shape": (28, 28, 1)}, epochs=6),
+            Workload("lenet5_digits", "digits", "lenet5", {"input_shape": (8, 8, 1)}, epochs=20, batch_size=32,
+                     csim_samples=200, hardware_only=True),
+        ),
+        "ablation_workload": "lenet5_mnist5k",
+    },
+    "full": {
+        "seeds": (0, 1, 2),
+        "workloads": (
+            Workload("lenet5_mnist5k", "mnist5k", "lenet5", {"input_shape": (28, 28, 1)}, epochs=20,
+                     csim_samples=200, fine_tune_epochs=2),
+            Workload("lenet5_digits", "digits", "lenet5", {"input_shape": (8, 8, 1)}, epochs=40, batch_size=32,
+                     csim_samples=360),
+            Workload("vgg_cifar10", "cifar10", "vgg_small", {"input_shape": (32, 32, 3)}, epochs=20),
+        ),
+        "ablation_workload": "lenet5_mnist5k",
+    },
+}
+
+
+def _load(workload: Workload):
+    try:
+        return datasets.load(workload.dataset)
+    except datasets.DatasetUnavailableError as error:
+        print(f"  skipping {workload.name}: {str(error).splitlines()[0]}", flush=True)
+        return None
+
+
+def run_suite(suite: str, only: Sequence[str] = ()) -> Dict:
+    """Run every row of ``suite`` (or the ``only`` ones); returns the result document."""
+    spec = SUITES[suite]
+    rows = list(MAIN_ROWS) + list(ablation_rows())
+    if only:
+        unknown = sorted(set(only) - {r.name for r in rows})
+        if unknown:
+            raise SystemExit(f"unknown rows {unknown}; known: {[r.name for r in rows]}")
+        rows = [r for r in rows if r.name in only]
+    results: List[Dict] = []
+    started = time.time()
+    with tempfile.TemporaryDirectory(prefix="keras_wc_bench_") as tmp:
+        for workload in spec["workloads"]:
+            data = _load(workload)
+            if data is None:
+                continue
+            for row in rows:
+                if row.family == "ablation" and workload.name != spec["ablation_workload"]:
+                    continue
+                if workload.hardware_only and not (row.hardware or row.name == "float32"):
+                    continue
+                for seed in spec["seeds"] if row.family != "ablation" else spec["seeds"][:1]:
+                    t0 = time.time()
+                    result = run_row(row, workload, data, seed, workdir=Path(tmp))
+                    results.append(result)
+                    print(f"  {workload.name:16s} {row.name:26s} seed {seed}: acc {result['accuracy']:.4f}  "
+                          f"x{result['totals']['compression_vs_float32']:.1f}  "
+                          f"mults-eliminated {100 * result['totals']['mults_eliminated']:.1f}%  "
+                          f"({time.time() - t0:.0f} s)", flush=True)
+        stock = stock_hls4ml_agreement(spec["workloads"][0], seed=spec["seeds"][0], workdir=Path(tmp))
+    return {"suite": suite, "seconds": round(time.time() - started, 1), "results": results, "stock_hls4ml": stock}
+
+
+def main(argv: Sequence[str] = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__)
+    parser.add_argument("--suite", choices=sorted(SUITES), default="quick")
+    parser.add_argument("--rows", default="", help="comma-separated row names (default: all)")
+    args = parser.parse_args(argv)
+    document = run_suite(args.suite, [r for r in args.rows.split(",") if r])
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    out = RESULTS / f"{args.suite}.json"
+    out.write_text(json.dumps(document, indent=1, sort_keys=True) + "\n")
+    write_benchmarks_md(RESULTS, Path(__file__).resolve().parent.parent / "BENCHMARKS.md")
+    print(f"wrote {out} and BENCHMARKS.md in {document['seconds']:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
