@@ -15,7 +15,7 @@ from keras_wc.callbacks import GradualPruning, scale_precision
 from keras_wc.regularizers import attach_qr
 from keras_wc.report import compression_report
 
-from .rows import RowSpec
+from .rows import QR, RowSpec
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,10 @@ class Workload:
         epochs: training epochs of every row.
         csim_samples: test images C-simulated for the hardware rows (0: no C simulation).
         hardware_only: run only the float32 reference and the hardware rows.
+        fine_tune_epochs: precision scaling's fine-tuning epochs per trial.
+        fine_tune_lr_factor: fine-tuning learning rate as a fraction of ``learning_rate``.
+        val_fraction: share of the training split held out (stratified) as the validation
+            set of precision scaling; every row trains on the rest.
     """
 
     name: str
@@ -43,6 +47,7 @@ class Workload:
     fine_tune_epochs: int = 1
     hardware_only: bool = False
     fine_tune_lr_factor: float = 0.1
+    val_fraction: float = 0.25
 
 
 ACTIVATIONS = {"activation_quantizer": "quantized_relu(8,3)", "input_quantizer": "quantized_relu(8,1)"}
@@ -100,7 +105,11 @@ def run_row(row: RowSpec, workload: Workload, data, seed: int, workdir: Optional
         result, hardware figures.
     """
     tf.keras.utils.set_random_seed(seed)
-    (x_train, y_train), (x_test, y_test) = data
+    (x_all, y_all), (x_test, y_test) = data
+    # every row trains on the same split; the held-out part is precision scaling's validation set
+    (x_train, y_train), (x_val, y_val) = datasets.train_val_split(x_all, y_all, fraction=workload.val_fraction,
+                                                                  seed=seed)
+    data = ((x_train, y_train), (x_test, y_test))
     model = build_model(workload, row)
     steps = workload.epochs * int(np.ceil(len(x_train) / workload.batch_size))
     result: Dict[str, Any] = {"row": row.name, "label": row.label, "family": row.family, "seed": seed,
@@ -118,11 +127,10 @@ def run_row(row: RowSpec, workload: Workload, data, seed: int, workdir: Optional
         seconds = time.perf_counter() - start
     result["seconds_per_epoch"] = seconds / workload.epochs
     if row.precision_scaling:
-        (x_fit, y_fit), (x_val, y_val) = datasets.train_val_split(x_train, y_train, fraction=0.1, seed=seed)
         _compile(model, workload.learning_rate * workload.fine_tune_lr_factor)  # small steps keep accuracy
-        scaled = scale_precision(model, (x_fit, y_fit), (x_val, y_val), tolerance=0.10,
+        scaled = scale_precision(model, (x_train, y_train), (x_val, y_val), tolerance=0.10,
                                  fine_tune_epochs=workload.fine_tune_epochs, min_bits=2,
-                                 qr_strength=(row.qr or {}).get("strength", 1e-4),
+                                 qr_strength=(row.qr or QR)["strength"],
                                  batch_size=workload.batch_size)
         result["precision_scaling"] = {"bits": scaled["bits"], "compression_ratio": scaled["compression_ratio"],
                                        "reference_accuracy": scaled["reference_accuracy"],

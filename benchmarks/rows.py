@@ -83,6 +83,14 @@ def _ternary(name, shape):
     return SparseTernary(n=8, k=2, scale="channel", scale_bits=8)
 
 
+#: plain QR: strength times the summed squared distance to the levels
+QR = {"strength": 1e-3, "p": 2}
+#: weighted QR divides each layer's distance by its quantization step (dimensionless, about
+#: 1/16 per weight instead of about step**2/16), so its strength is scaled down by a typical
+#: step**2 (~0.005) to start from the same pull as plain QR: the comparison is then about
+#: *how* the pull is shared between layers, not how strong it is.
+WEIGHTED_QR = {"strength": 5e-6, "p": 2, "weighting": "step"}
+
 MAIN_ROWS: Tuple[RowSpec, ...] = (
     RowSpec("float32", "float32", family="baseline"),
     RowSpec("qkeras8", "QKeras quantized_bits 8-bit", family="baseline", quantizer=_qkeras_bits(8),
@@ -101,13 +109,12 @@ MAIN_ROWS: Tuple[RowSpec, ...] = (
     RowSpec("poly_quadratic", "PolyApprox quadratic, 8 levels, per layer", quantizer=_poly(2),
             bias_quantizer=_bias8, hardware=True),
     RowSpec("dfp_ps_qr", "DFP + precision scaling + QR", quantizer=_dfp(8), bias_quantizer=_bias8,
-            qr={"strength": 1e-4, "p": 2}, precision_scaling=True, hardware=True,
+            qr=QR, precision_scaling=True, hardware=True,
             target=">= 12x compression within 0.10 pp (validation)"),
     RowSpec("dfp_ps_wqr", "DFP + precision scaling + weighted QR", quantizer=_dfp(8), bias_quantizer=_bias8,
-            qr={"strength": 1e-4, "p": 2, "weighting": "step"}, precision_scaling=True,
+            qr=WEIGHTED_QR, precision_scaling=True,
             target=">= 12x compression within 0.10 pp (validation)"),
-    RowSpec("po2_qr", "Po2 4-bit + QR", quantizer=_po2(4), bias_quantizer=_bias8, qr={"strength": 1e-4, "p": 2},
-            hardware=True),
+    RowSpec("po2_qr", "Po2 4-bit + QR", quantizer=_po2(4), bias_quantizer=_bias8, qr=QR, hardware=True),
     RowSpec("ternary82", "SparseTernary (8,2) + gradual pruning", quantizer=_ternary, bias_quantizer=_bias8,
             pruning={"target": 2, "final_sparsity": 0.75}, hardware=True,
             target=">= 30x compression, <= 1.0 pp loss, 0 full mults in dot products"),
@@ -119,8 +126,7 @@ def ablation_rows() -> Tuple[RowSpec, ...]:
     rows = []
     for bits in (2, 3):
         for method, factory in (("dfp", _dfp(bits)), ("po2", _po2(bits))):
-            for variant, qr in (("noqr", None), ("qr", {"strength": 1e-3, "p": 2}),
-                                ("wqr", {"strength": 1e-3, "p": 2, "weighting": "step"})):
+            for variant, qr in (("noqr", None), ("qr", QR), ("wqr", WEIGHTED_QR)):
                 rows.append(RowSpec(f"ablation_{method}{bits}_{variant}", f"{method.upper()} {bits}-bit, {variant}",
                                     family="ablation", quantizer=factory, bias_quantizer=_bias8, qr=qr,
                                     extra={"method": method, "bits": bits, "variant": variant}))
