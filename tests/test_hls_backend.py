@@ -81,9 +81,10 @@ def test_flavour_tcl_files(tmp_path, model, flavor):
     assert {"sqnap_common.h", "sqnap_swc.h", "sqnap_ternary.h"} <= headers
 
 
-def test_deterministic_byte_identical(tmp_path, model, x):
+@pytest.mark.parametrize("io_type", ["io_parallel", "io_stream"])
+def test_deterministic_byte_identical(tmp_path, model, x, io_type):
     for name in ("a", "b"):
-        kh.convert(model, tmp_path / name, input_format=INPUT_FORMAT, x_test=x)
+        kh.convert(model, tmp_path / name, input_format=INPUT_FORMAT, x_test=x, io_type=io_type)
     a, b = tmp_path / "a", tmp_path / "b"
     assert tree(a) == tree(b)
     for rel in tree(a):
@@ -133,6 +134,13 @@ def test_direct_hls4ml_entry(tmp_path, model, x):
     xq = quantized_inputs(model, x, INPUT_FORMAT).astype(np.float32)
     np.testing.assert_array_equal(np.asarray(hls_model.predict(xq.astype(np.float64)), np.float64).reshape(len(x), -1),
                                   emulate(model, xq, input_format=INPUT_FORMAT))
+
+
+def test_unsupported_io_type_names_layer(tmp_path, model):
+    """io_parallel and io_stream are implemented; anything else is refused naming the SQNAP layer."""
+    with pytest.raises(Exception, match=r"fc1.*SQNAPDense.*io_parallel and io_stream only.*io_serial"):
+        hls4ml.converters.convert_from_keras_model(model, output_dir=str(tmp_path / "prj"), backend="SQNAP",
+                                                   input_format=INPUT_FORMAT, io_type="io_serial")
 
 
 def test_unmappable_layer_named(tmp_path):

@@ -93,6 +93,9 @@ def test_pragmas_emitted_for_synthesis(tmp_path):
     assert "#pragma HLS UNROLL" in text
     assert "#pragma HLS ARRAY_PARTITION variable=fan complete dim=0" in text
     assert "#pragma HLS ARRAY_PARTITION variable=table complete dim=2" in text
+    assert "#pragma HLS ARRAY_PARTITION variable=x complete" in text  # io_stream buffers
+    assert "#pragma HLS PIPELINE\n" in text or "#pragma HLS PIPELINE\r\n" in text  # stream read loop
+    assert "#pragma HLS DATA_PACK variable=pack" in text
     plain = subprocess.run(cmd[:3] + cmd[4:], capture_output=True, text=True, check=True).stdout
     assert "#pragma HLS" not in plain
 
@@ -410,7 +413,13 @@ def _driver(cases, draws):
            "  ap_int<T::width> a = int(r); v.range(T::width - 1, 0) = a.range(T::width - 1, 0); }",
            "template <class T> static void read_int(T &v) { long long r; if (std::scanf(\"%lld\", &r) != 1) r = 0; v = int(r); }",
            "template <int W, int I> static long long raw(const ap_fixed<W, I> &v) {",
-           "  ap_int<W> r = 0; r.range(W - 1, 0) = v.range(W - 1, 0); return r.to_int64(); }", ""]
+           "  ap_int<W> r = 0; r.range(W - 1, 0) = v.range(W - 1, 0); return r.to_int64(); }",
+           "// a stream pack with hls4ml's nnet::array interface (the headers need no nnet_types.h)",
+           "template <class T, unsigned N> struct pk {",
+           "  typedef T value_type; static const unsigned size = N; T data[N];",
+           "  T &operator[](unsigned i) { return data[i]; }",
+           "  const T &operator[](unsigned i) const { return data[i]; } };",
+           ""]
     for k, (case, (arrays, x)) in enumerate(zip(cases, draws)):
         out.append(_config(case, k))
         m = case["method"]
@@ -434,9 +443,22 @@ def _driver(cases, draws):
         out.append(f"  for (int s = 0; s < {x.shape[0]}; s++) {{")
         out.append(f"    for (int i = 0; i < {n_x}; i++) {{ long long r; if (std::scanf(\"%lld\", &r) != 1) r = 0; "
                    "set_raw(x[i], r); }")
-        fn = f"sqnap::{'dense' if case['kind'] == 'dense' else 'conv2d'}_{m}<data_t, res_t, C>"
+        kind = "dense" if case["kind"] == "dense" else "conv2d"
+        fn = f"sqnap::{kind}_{m}<data_t, res_t, C>"
         out.append(f"    {fn}(x, res, {', '.join(args)});")
         out.append(f"    for (int i = 0; i < {n_res}; i++) std::printf(\"%lld \", raw(res[i]));")
+        # the io_stream wrapper on the same input: dense reads one value per pack (several reads),
+        # conv one pixel (n_chan values) per pack; results follow a '|' on the same line
+        in_pack, out_pack = (1, case["n_out"]) if kind == "dense" else (case["n_chan"], case["n_filt"])
+        out.append(f"    typedef pk<data_t, {in_pack}> in_p; typedef pk<res_t, {out_pack}> out_p;")
+        out.append("    hls::stream<in_p> sin; hls::stream<out_p> sout;")
+        out.append(f"    for (int i = 0; i < {n_x // in_pack}; i++) {{ in_p p; "
+                   f"for (int k = 0; k < {in_pack}; k++) p[k] = x[i * {in_pack} + k]; sin.write(p); }}")
+        out.append(f"    sqnap::{kind}_stream<sqnap::{m}_core, in_p, out_p, C>(sin, sout, {', '.join(args)});")
+        out.append("    std::printf(\"| \");")
+        out.append(f"    for (int i = 0; i < {n_res // out_pack}; i++) {{ out_p p = sout.read(); "
+                   f"for (int k = 0; k < {out_pack}; k++) std::printf(\"%lld \", raw(p[k])); }}")
+        out.append("    if (!sin.empty() || !sout.empty()) std::printf(\"STREAM-LEFTOVER\");")
         out.append("    std::printf(\"\\n\");")
         out.append("  }")
         out.append("}")
@@ -467,17 +489,19 @@ def random_run(tmp_path_factory):
     exe = _compile(out / "driver.cpp", out / "driver")
     proc = subprocess.run([str(exe)], input=_stdin(cases, draws), capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
-    rows = [[int(v) for v in line.split()] for line in proc.stdout.splitlines()]
+    lines = proc.stdout.splitlines()
+    rows = [[int(v) for v in line.split("|")[0].split()] for line in lines]
+    stream_rows = [line.split("|")[1].split() for line in lines]
     results = {}
     for case, layout, draw in zip(cases, layouts, draws):
-        results[case["name"]] = (case, layout, draw, rows[:SAMPLES])
-        rows = rows[SAMPLES:]
+        results[case["name"]] = (case, layout, draw, rows[:SAMPLES], stream_rows[:SAMPLES])
+        rows, stream_rows = rows[SAMPLES:], stream_rows[SAMPLES:]
     return results
 
 
 @pytest.mark.parametrize("name", [c["name"] for c in _cases()])
 def test_random_bit_exact_with_python_reference(random_run, name):
-    case, layout, (arrays, xs), rows = random_run[name]
+    case, layout, (arrays, xs), rows, _ = random_run[name]
     n_units = case["n_out_units"]
     checked = 0
     for s in range(SAMPLES):
@@ -491,3 +515,12 @@ def test_random_bit_exact_with_python_reference(random_run, name):
     assert checked >= SAMPLES * n_units
     # the values are not trivially zero
     assert any(v != 0 for row in rows for v in row)
+
+
+@pytest.mark.parametrize("name", [c["name"] for c in _cases()])
+def test_stream_wrapper_matches_parallel(random_run, name):
+    """``sqnap::<dense|conv2d>_stream<core>`` (io_stream) gives the io_parallel kernel's results."""
+    case, _, _, rows, stream_rows = random_run[name]
+    for s in range(SAMPLES):
+        assert "STREAM-LEFTOVER" not in stream_rows[s], f"{name} sample {s}: stream not fully consumed/produced"
+        assert [int(v) for v in stream_rows[s]] == rows[s], f"{name} sample {s}: io_stream differs from io_parallel"

@@ -222,7 +222,9 @@ def convert(model: Any, output_dir: PathLike, flavor: str = "Vitis", io_type: st
         model: a ``tf.keras`` model (keras_wc-quantized layers, QKeras layers, pooling, ...).
         output_dir: the project folder (refused when not empty unless ``overwrite``).
         flavor: ``"Vitis"`` (default) or ``"Vivado"``: which tcl scripts are written.
-        io_type: ``"io_parallel"`` (``"io_stream"`` where hls4ml's layers support it).
+        io_type: ``"io_parallel"`` or ``"io_stream"`` (SQNAP layers use the ``sqnap::*_stream``
+            wrappers, which buffer a layer's whole input map; other layers need hls4ml's own
+            io_stream support).
         project_name: the C++ top function and file prefix.
         input_format: the input's fixed-point format (``"ufixed<8,0>"``); ``None`` uses the
             first QActivation's format (the model quantizes float inputs itself).

@@ -26,6 +26,8 @@ from hls4ml.model.types import (FixedPrecisionType, IntegerPrecisionType, NamedT
 
 #: hls4ml classes that pass integers through unchanged (their result type = the input's)
 PASS_THROUGH = {"Reshape", "Dropout", "Transpose"}
+#: io types the SQNAP kernels implement (io_stream: ``sqnap::*_stream`` wrappers, hls/README.md)
+SQNAP_IO_TYPES = ("io_parallel", "io_stream")
 #: hls4ml layer classes this backend maps (anything else is reported)
 SUPPORTED_CLASSES = {"Input", "InputLayer", "Dense", "Conv1D", "Conv2D", "DepthwiseConv2D", "Activation",
                      "Pooling1D", "Pooling2D", "Reshape", "Dropout", "SQNAPDense", "SQNAPConv1D",
@@ -192,9 +194,10 @@ class AssignTypes(ModelOptimizerPass):
         elif kind == "quantize":
             _set_result(node, _activation_precision(spec))
         elif kind == "compressed":
-            if cls.startswith("SQNAP") and model.config.get_config_value("IOType") != "io_parallel":
-                raise ValueError(f"layer {node.name!r} ({cls}): the SQNAP kernels support io_parallel only; "
-                                 "convert with io_type='io_parallel'")
+            io_type = model.config.get_config_value("IOType")
+            if cls.startswith("SQNAP") and io_type not in SQNAP_IO_TYPES:
+                raise ValueError(f"layer {node.name!r} ({cls}): the SQNAP kernels support "
+                                 f"{' and '.join(SQNAP_IO_TYPES)} only, not {io_type!r}")
             _set_result(node, fixed_precision(spec.output_format))
             _set_type(node, "accum", fixed_precision(spec.acc_format) if not cls.startswith("SQNAP")
                       else IntegerPrecisionType(width=int(spec.acc_format.bits), signed=True))

@@ -11,8 +11,9 @@ For each weight layer, two designs of the same model:
   output position), weights at their declared precision (the QKeras quantizer's bits, or
   hls4ml's default 16 bits for a keras_wc/float kernel stock hls4ml cannot read).
 
-Multipliers are per output position divided by the reuse factor (``io_parallel``
-instantiates one output position's datapath; ``ceil(count / reuse_factor)`` units).
+Multipliers are per output position divided by the reuse factor (``io_parallel`` and the
+``io_stream`` wrappers both instantiate one output position's datapath; ``ceil(count /
+reuse_factor)`` units). The io_stream input buffers (registers, not multipliers) are not counted.
 """
 
 from __future__ import annotations

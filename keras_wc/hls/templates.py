@@ -3,7 +3,10 @@
 A config template writes ``struct config<N>`` with the geometry, the grouping, the types
 (``accum_t``, ``psum_t``, ``bias_t``, ``code_t`` and the method's scale types) and the
 method's constants; the function template calls ``sqnap::<dense|conv1d|conv2d>_<method>``
-with the layer's integer weight arrays in the method's argument order (``docs/hls_api.md``).
+(``io_parallel``) or the shared stream wrapper
+``sqnap::<dense|conv1d|conv2d>_stream<sqnap::<method>_core, ...>`` (``io_stream``: the types are
+hls4ml's ``nnet::array`` pixel packs, the variables ``hls::stream`` objects) with the layer's
+integer weight arrays in the method's argument order (``docs/hls_api.md``).
 Small constant tables the kernels take as 2-D arrays (the ternary pattern ROM) or optional
 arrays a model does not have (the ternary ``mean``) are emitted as ``static const`` locals.
 """
@@ -168,7 +171,12 @@ class SQNAPFunctionTemplate(FunctionCallTemplate):
         elif method == "poly":
             weights.append(node.get_weights("sq_coef").name)
         weights.append(node.get_weights("bias").name)
-        lines.append(f"sqnap::{kind}_{method}<{params['input_t']}, {params['output_t']}, {config}>"
+        if node.model.config.get_config_value("IOType") == "io_stream":
+            # streams of nnet::array pixel packs: the shared wrapper around the method's core
+            function = f"sqnap::{kind}_stream<sqnap::{method}_core, "
+        else:
+            function = f"sqnap::{kind}_{method}<"
+        lines.append(f"{function}{params['input_t']}, {params['output_t']}, {config}>"
                      f"({params['input']}, {params['output']}, {', '.join(weights)});")
         return lines if len(lines) > 1 else lines[0]
 
