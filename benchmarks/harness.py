@@ -67,8 +67,10 @@ def _compile(model: tf.keras.Model, learning_rate: float) -> None:
 def _pruning_callback(row: RowSpec, steps: int) -> GradualPruning:
     import tensorflow_model_optimization as tfmot
 
-    schedule = tfmot.sparsity.keras.PolynomialDecay(0.0, row.pruning["final_sparsity"], begin_step=steps // 5,
-                                                    end_step=(steps * 4) // 5, frequency=max(1, steps // 50))
+    begin, end = row.pruning.get("ramp", (0.2, 0.8))  # fractions of training
+    schedule = tfmot.sparsity.keras.PolynomialDecay(0.0, row.pruning["final_sparsity"],
+                                                    begin_step=int(steps * begin), end_step=int(steps * end),
+                                                    frequency=max(1, steps // 50))
     return GradualPruning(schedule, target=row.pruning["target"])
 
 

@@ -62,6 +62,57 @@ def _target(run: Dict) -> str:
     return spec.target if spec is not None else ""
 
 
+def _loss(rows: Dict[str, List[Dict]], name: str) -> float:
+    """Accuracy loss of row ``name`` against float32, in percentage points (mean over seeds)."""
+    float_acc = np.mean([r["accuracy"] for r in rows["float32"]])
+    return 100 * (float_acc - np.mean([r["accuracy"] for r in rows[name]]))
+
+
+def _targets(rows: Dict[str, List[Dict]]) -> List[str]:
+    """The issue's targets for this workload, each checked against the measured numbers."""
+    if "float32" not in rows:
+        return []
+    checks = []
+
+    def add(name: str, claim: str, ok: bool, measured: str) -> None:
+        if name in rows:
+            checks.append(f"| {claim} | {measured} | {'met' if ok else '**missed**'} |")
+
+    def totals(name: str) -> Dict:
+        return rows[name][0]["totals"]
+
+    for name in ("swc_fixed", "swc_po2"):
+        if name in rows:
+            eliminated, loss = totals(name)["mults_eliminated"], _loss(rows, name)
+            add(name, f"{name}: >= 98% multiplications eliminated, <= 0.5 pp loss", eliminated >= 0.98 and loss <= 0.5,
+                f"{100 * eliminated:.2f}%, {loss:+.2f} pp")
+    for name in ("ternary82", "ternary82_direct"):
+        if name in rows:
+            ratio, loss = totals(name)["compression_vs_float32"], _loss(rows, name)
+            add(name, f"{name}: >= 30x memory, <= 1.0 pp loss", ratio >= 30 and loss <= 1.0,
+                f"x{ratio:.1f}, {loss:+.2f} pp")
+    for name in ("dfp_ps_qr", "dfp_ps_wqr"):
+        if name in rows and "precision_scaling" in rows[name][0]:
+            ps = rows[name][0]["precision_scaling"]
+            drop = 100 * (ps["reference_accuracy"] - ps["accuracy"])
+            ratio = totals(name)["compression_vs_float32"]
+            add(name, f"{name}: >= 12x memory within 0.10 pp (validation)", ratio >= 12 and drop <= 0.10,
+                f"x{ratio:.1f}, validation drop {drop:+.2f} pp")
+    if "poly_linear" in rows:
+        t, loss = totals("poly_linear"), _loss(rows, "poly_linear")
+        add("poly_linear", "poly_linear: >= 1211x parameters, < 0.9 pp loss, >= 8x memory",
+            t["parameter_reduction"] >= 1211 and loss < 0.9 and t["compression_vs_float32"] >= 8,
+            f"{t['parameter_reduction']:.0f}x, {loss:+.2f} pp, x{t['compression_vs_float32']:.1f}")
+    hardware = [r for runs in rows.values() for r in runs if r.get("hardware", {}).get("csim")]
+    if hardware:
+        exact = all(r["hardware"]["csim"]["bit_exact"] == r["hardware"]["csim"]["total"] for r in hardware)
+        agreement = min(r["hardware"]["csim"]["argmax_agreement"] for r in hardware)
+        checks.append(f"| C simulation: 100% bit-exact, Keras argmax >= 99.9% | "
+                      f"{'all' if exact else 'not all'} bit-exact, min. agreement {100 * agreement:.1f}% | "
+                      f"{'met' if exact and agreement >= 0.999 else '**missed**'} |")
+    return ["| target (issue 7) | measured | |", "|---|---|---|"] + checks if checks else []
+
+
 def _hardware_table(rows: Dict[str, List[Dict]]) -> List[str]:
     lines = []
     for name, runs in rows.items():
@@ -154,6 +205,9 @@ def write_benchmarks_md(results_dir: Path, target: Path) -> None:
         for workload, rows in grouped.items():
             lines.append(f"### {workload}\n")
             lines += _main_table(rows) + [""]
+            targets = _targets(rows)
+            if targets:
+                lines += ["Targets, checked against this run:", ""] + targets + [""]
             hardware = _hardware_table(rows)
             if hardware:
                 lines += ["Hardware (SQNAP estimate without vendor tools vs stock hls4ml on the same model):", ""]

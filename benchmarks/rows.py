@@ -28,7 +28,8 @@ class RowSpec:
         quantizer: ``factory(layer_name, kernel_shape)`` for kernels (``None``: float32).
         bias_quantizer: the same for biases.
         qr: keyword arguments of :func:`keras_wc.regularizers.attach_qr` (``None``: no QR).
-        pruning: ``{"target": ..., "final_sparsity": ...}`` for :class:`GradualPruning`.
+        pruning: ``{"target": ..., "final_sparsity": ..., "ramp": (begin, end)}`` for
+            :class:`GradualPruning` (``ramp``: fractions of training, default (0.2, 0.8)).
         precision_scaling: run :func:`keras_wc.callbacks.scale_precision` after training.
         tfmot_sparsity: TF-MOT ``prune_low_magnitude`` final sparsity.
         hardware: also convert to SQNAP HLS, estimate resources and C-simulate.
@@ -118,6 +119,8 @@ MAIN_ROWS: Tuple[RowSpec, ...] = (
     RowSpec("ternary82", "SparseTernary (8,2) + gradual pruning", quantizer=_ternary, bias_quantizer=_bias8,
             pruning={"target": 2, "final_sparsity": 0.75}, hardware=True,
             target=">= 30x compression, <= 1.0 pp loss, 0 full mults in dot products"),
+    RowSpec("ternary82_direct", "SparseTernary (8,2), trained at k=2 throughout", quantizer=_ternary,
+            bias_quantizer=_bias8, target=">= 30x compression, <= 1.0 pp loss, 0 full mults in dot products"),
 )
 
 

@@ -40,10 +40,9 @@ SUITES: Dict[str, Dict] = {
     "full": {
         "seeds": (0, 1, 2),
         "workloads": (
-            Workload("lenet5_mnist5k", "mnist5k", "lenet5", {"input_shape": (28, 28, 1)}, epochs=20,
-                     csim_samples=200, fine_tune_epochs=2),
-            Workload("lenet5_digits", "digits", "lenet5", {"input_shape": (8, 8, 1)}, epochs=40, batch_size=32,
-                     csim_samples=360),
+            Workload("lenet5_mnist5k", "mnist5k", "lenet5", {"input_shape": (28, 28, 1)}, epochs=12),
+            Workload("lenet5_digits", "digits", "lenet5", {"input_shape": (8, 8, 1)}, epochs=30, batch_size=32,
+                     csim_samples=360, hardware_only=True),
             Workload("vgg_cifar10", "cifar10", "vgg_small", {"input_shape": (32, 32, 3)}, epochs=20),
         ),
         "ablation_workload": "lenet5_mnist5k",
