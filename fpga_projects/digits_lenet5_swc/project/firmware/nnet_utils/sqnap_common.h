@@ -18,6 +18,10 @@
 //   conv2d_driver<Core> : for each output pixel, gather the receptive field (zero padding for
 //                         `same`, strides, kernel_major order, depthwise) into fan-in vector(s),
 //                         then Core::outputs. Conv1D uses the same driver (conv1d_as_2d).
+//   dense_stream<Core>, conv2d_stream<Core>, conv1d_stream<Core> : the io_stream wrappers (hls4ml
+//                         streams of pixel packs, data_T::size values each): read the whole input
+//                         into a local buffer, compute with the io_parallel machinery above, write
+//                         the outputs pack by pack (conv: one output pixel per reuse_factor cycles).
 //   A Core is a struct with
 //     template<class data_T, class res_T, class CONFIG_T, unsigned NV, unsigned N_OUT, W...>
 //     static void outputs(const x_t fan[NV][PAD], res_T res[N_OUT], weights...)
@@ -32,6 +36,7 @@
 
 #include "ap_fixed.h"
 #include "ap_int.h"
+#include "hls_stream.h"
 
 #define SQNAP_STR_(x) #x
 #define SQNAP_STR(x) SQNAP_STR_(x)
@@ -39,6 +44,13 @@
 #define SQNAP_HLS(x) _Pragma(SQNAP_STR(HLS x))
 #else
 #define SQNAP_HLS(x)
+#endif
+// DATA_PACK for a struct written to an hls::stream: Vivado HLS only (Vitis HLS aggregates structs
+// itself and has no DATA_PACK), as hls4ml's PRAGMA_DATA_PACK.
+#if (defined(__SYNTHESIS__) && !defined(__VITIS_HLS__)) || defined(SQNAP_EMIT_PRAGMAS)
+#define SQNAP_DATA_PACK(v) SQNAP_HLS(DATA_PACK variable=v)
+#else
+#define SQNAP_DATA_PACK(v)
 #endif
 
 namespace sqnap {
@@ -283,29 +295,39 @@ void dense_driver(const data_T data[CONFIG_T::n_in], res_T res[CONFIG_T::n_out],
     Core::template outputs<data_T, res_T, CONFIG_T, 1, CONFIG_T::n_out>(fan, res, w...);
 }
 
+// One output pixel (oy, ox) of a Conv2D / depthwise Conv2D: gather the receptive field from the
+// channel-last input, then Core::outputs into out[n_filt].
+template <class Core, class data_T, class res_T, class CONFIG_T, class... W>
+void conv_pixel(const data_T data[CONFIG_T::in_height * CONFIG_T::in_width * CONFIG_T::n_chan], unsigned oy,
+                unsigned ox, res_T out[CONFIG_T::n_filt], const W &...w) {
+    SQNAP_HLS(INLINE)
+    typedef typename int_view<data_T>::type x_t;
+    const unsigned NV = conv_shape<CONFIG_T>::nv, PAD = conv_shape<CONFIG_T>::pad;
+    static_assert(CONFIG_T::depthwise || PAD >= CONFIG_T::filt_height * CONFIG_T::filt_width * CONFIG_T::n_chan,
+                  "n_groups*group_size must cover the fan-in");
+    static_assert(!CONFIG_T::depthwise ||
+                      (CONFIG_T::n_filt % CONFIG_T::n_chan == 0 && PAD >= CONFIG_T::filt_height * CONFIG_T::filt_width),
+                  "depthwise: n_filt = n_chan*depth_multiplier, fan-in filt_height*filt_width");
+    x_t fan[NV][PAD];
+    SQNAP_HLS(ARRAY_PARTITION variable=fan complete dim=0)
+    gather<data_T, CONFIG_T>(data, oy, ox, fan);
+    Core::template outputs<data_T, res_T, CONFIG_T, NV, CONFIG_T::n_filt>(fan, out, w...);
+}
+
 // Conv2D / depthwise Conv2D, io_parallel: output pixels in raster order, channel-last
 // (res[(oy*out_width + ox)*n_filt + f]); one pixel per reuse_factor cycles.
 template <class Core, class data_T, class res_T, class CONFIG_T, class... W>
 void conv2d_driver(const data_T data[CONFIG_T::in_height * CONFIG_T::in_width * CONFIG_T::n_chan],
                    res_T res[CONFIG_T::out_height * CONFIG_T::out_width * CONFIG_T::n_filt], const W &...w) {
-    typedef typename int_view<data_T>::type x_t;
-    const unsigned NV = conv_shape<CONFIG_T>::nv, PAD = conv_shape<CONFIG_T>::pad;
     const unsigned NF = CONFIG_T::n_filt;
-    static_assert(CONFIG_T::depthwise || PAD >= CONFIG_T::filt_height * CONFIG_T::filt_width * CONFIG_T::n_chan,
-                  "n_groups*group_size must cover the fan-in");
-    static_assert(!CONFIG_T::depthwise || (NF % CONFIG_T::n_chan == 0 && PAD >= CONFIG_T::filt_height * CONFIG_T::filt_width),
-                  "depthwise: n_filt = n_chan*depth_multiplier, fan-in filt_height*filt_width");
 // loop OutY
     for (unsigned oy = 0; oy < CONFIG_T::out_height; oy++) {
     // loop OutX
         for (unsigned ox = 0; ox < CONFIG_T::out_width; ox++) {
             SQNAP_HLS(PIPELINE II=CONFIG_T::reuse_factor)
-            x_t fan[NV][PAD];
-            SQNAP_HLS(ARRAY_PARTITION variable=fan complete dim=0)
             res_T out[NF];
             SQNAP_HLS(ARRAY_PARTITION variable=out complete)
-            gather<data_T, CONFIG_T>(data, oy, ox, fan);
-            Core::template outputs<data_T, res_T, CONFIG_T, NV, NF>(fan, out, w...);
+            conv_pixel<Core, data_T, res_T, CONFIG_T>(data, oy, ox, out, w...);
         // loop Store
             for (unsigned f = 0; f < NF; f++) {
                 SQNAP_HLS(UNROLL)
@@ -313,6 +335,107 @@ void conv2d_driver(const data_T data[CONFIG_T::in_height * CONFIG_T::in_width * 
             }
         }
     }
+}
+
+// ----------------------------------------------------------------------------------------
+// io_stream wrappers
+//
+// hls4ml's io_stream passes activations as hls::stream<P> of packs P (nnet::array<T, N>: a
+// `value_type`, a `static const unsigned size` and operator[]), channel-last: one pack per pixel
+// with size = n_chan for conv layers; a Dense input may arrive in several packs (after an
+// in-place Flatten of an image: one pack per pixel), n_in % size == 0.
+//
+// This first version BUFFERS THE WHOLE INPUT feature map in registers (ARRAY_PARTITION complete)
+// and then runs the io_parallel computation on it: area grows with in_height*in_width*n_chan, and
+// no output is produced before the last input pixel arrived. A line-buffer version would keep only
+// filt_height-1 rows (+ filt_width pixels) in shift registers and emit each output pixel as soon
+// as its receptive field is complete (hls4ml's conv_2d_buffer_cl); the per-pixel computation
+// (conv_pixel / Core::outputs) stays the same.
+
+// Read n packs of P into buf (n * P::size values), one pack per cycle.
+template <class P, unsigned N, class T> void read_packs(hls::stream<P> &in, T buf[N]) {
+    SQNAP_HLS(INLINE)
+    static_assert(N % P::size == 0, "stream pack size must divide the number of values");
+// loop ReadPacks
+    for (unsigned i = 0; i < N / P::size; i++) {
+        SQNAP_HLS(PIPELINE)
+        const P pack = in.read();
+    // loop Unpack
+        for (unsigned k = 0; k < P::size; k++) {
+            SQNAP_HLS(UNROLL)
+            buf[i * P::size + k] = pack[k];
+        }
+    }
+}
+
+// Write the N values of vals as N / P::size packs.
+template <class P, unsigned N, class T> void write_packs(hls::stream<P> &out, const T vals[N]) {
+    SQNAP_HLS(INLINE)
+    static_assert(N % P::size == 0, "stream pack size must divide the number of values");
+// loop WritePacks
+    for (unsigned i = 0; i < N / P::size; i++) {
+        P pack;
+        SQNAP_DATA_PACK(pack)
+    // loop Pack
+        for (unsigned k = 0; k < P::size; k++) {
+            SQNAP_HLS(UNROLL)
+            pack[k] = vals[i * P::size + k];
+        }
+        out.write(pack);
+    }
+}
+
+// The io_parallel Dense computation as its own pipelined region (II = reuse_factor).
+template <class Core, class data_T, class res_T, class CONFIG_T, class... W>
+void dense_pipelined(const data_T data[CONFIG_T::n_in], res_T res[CONFIG_T::n_out], const W &...w) {
+    SQNAP_HLS(PIPELINE II=CONFIG_T::reuse_factor)
+    dense_driver<Core, data_T, res_T, CONFIG_T>(data, res, w...);
+}
+
+// Dense, io_stream: n_in / data_T::size packs in, n_out / res_T::size packs out.
+template <class Core, class data_T, class res_T, class CONFIG_T, class... W>
+void dense_stream(hls::stream<data_T> &data, hls::stream<res_T> &res, const W &...w) {
+    typedef typename data_T::value_type in_t;
+    typedef typename res_T::value_type out_t;
+    in_t x[CONFIG_T::n_in];
+    SQNAP_HLS(ARRAY_PARTITION variable=x complete)
+    out_t y[CONFIG_T::n_out];
+    SQNAP_HLS(ARRAY_PARTITION variable=y complete)
+    read_packs<data_T, CONFIG_T::n_in>(data, x);
+    dense_pipelined<Core, in_t, out_t, CONFIG_T>(x, y, w...);
+    write_packs<res_T, CONFIG_T::n_out>(res, y);
+}
+
+// Conv2D / depthwise Conv2D, io_stream: the whole input map is buffered (see above), then output
+// pixels are computed in raster order, one per reuse_factor cycles, and written as they are done
+// (n_filt / res_T::size packs per pixel; hls4ml uses res_T::size = n_filt).
+template <class Core, class data_T, class res_T, class CONFIG_T, class... W>
+void conv2d_stream(hls::stream<data_T> &data, hls::stream<res_T> &res, const W &...w) {
+    typedef typename data_T::value_type in_t;
+    typedef typename res_T::value_type out_t;
+    const unsigned N_IN = CONFIG_T::in_height * CONFIG_T::in_width * CONFIG_T::n_chan;
+    const unsigned NF = CONFIG_T::n_filt;
+    in_t x[N_IN];
+    SQNAP_HLS(ARRAY_PARTITION variable=x complete)
+    read_packs<data_T, N_IN>(data, x);
+// loop StreamOutY
+    for (unsigned oy = 0; oy < CONFIG_T::out_height; oy++) {
+    // loop StreamOutX
+        for (unsigned ox = 0; ox < CONFIG_T::out_width; ox++) {
+            SQNAP_HLS(PIPELINE II=CONFIG_T::reuse_factor)
+            out_t y[NF];
+            SQNAP_HLS(ARRAY_PARTITION variable=y complete)
+            conv_pixel<Core, in_t, out_t, CONFIG_T>(x, oy, ox, y, w...);
+            write_packs<res_T, NF>(res, y);
+        }
+    }
+}
+
+// Conv1D / depthwise Conv1D, io_stream.
+template <class Core, class data_T, class res_T, class CONFIG_T, class... W>
+void conv1d_stream(hls::stream<data_T> &data, hls::stream<res_T> &res, const W &...w) {
+    SQNAP_HLS(INLINE)
+    conv2d_stream<Core, data_T, res_T, conv1d_as_2d<CONFIG_T> >(data, res, w...);
 }
 
 }  // namespace sqnap
