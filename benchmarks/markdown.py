@@ -192,6 +192,20 @@ def _plots(grouped: Dict[str, Dict[str, List[Dict]]], out_dir: Path, suite: str)
     return names
 
 
+def _training_table(document: Dict, name: str) -> List[str]:
+    """The training-step benchmark (``benchmarks/bench_training.py``) as a table."""
+    lines = [f"## Training step time (`{name}`, `python benchmarks/bench_training.py`)", "",
+             f"{document['benchmark']}; model {document['model']}, batch {document['batch_size']}, median of "
+             f"{document['rounds']} paired rounds.", "",
+             "| method + callbacks | step ms | QKeras step ms | ratio | quantizer alone | target | |",
+             "|---|---|---|---|---|---|---|"]
+    for method, m in document["methods"].items():
+        lines.append(f"| {method} + {', '.join(m['callbacks'])} | {m['step_ms']:.2f} | {m['qkeras_step_ms']:.2f} | "
+                     f"{m['ratio']:.2f} | {m['quantizer_only_ratio']:.2f} | <= {m['target_ratio']} | "
+                     f"{'met' if m['meets_target'] else '**missed**'} |")
+    return lines + [""]
+
+
 def write_benchmarks_md(results_dir: Path, target: Path) -> None:
     """Write ``target`` (BENCHMARKS.md) from every ``*.json`` suite file in ``results_dir``."""
     lines = [HEADER]
@@ -223,5 +237,5 @@ def write_benchmarks_md(results_dir: Path, target: Path) -> None:
         for name in _plots(grouped, results_dir, suite):
             lines.append(f"![{name}](benchmarks/results/{name})\n")
     for path in sorted(results_dir.glob("training*.json")):
-        lines.append(f"Training-step benchmark: see `{path.name}` (`python benchmarks/bench_training.py`).\n")
+        lines += _training_table(json.loads(path.read_text()), path.name)
     target.write_text("\n".join(lines))
