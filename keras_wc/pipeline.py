@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, ClassVar, Dict, Optional
 
-import numpy as np
 
 
 @dataclass

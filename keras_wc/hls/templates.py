@@ -13,7 +13,7 @@ arrays a model does not have (the ternary ``mean``) are emitted as ``static cons
 
 from __future__ import annotations
 
-from typing import Dict, List
+from typing import List
 
 import numpy as np
 from hls4ml.backends.template import FunctionCallTemplate, LayerConfigTemplate
