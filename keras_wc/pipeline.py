@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Callable, ClassVar, Dict, Optional
 
 
-
 @dataclass
 class DemoSettings:
     """What ``keras-wc demo`` trains.
