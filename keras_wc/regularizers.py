@@ -22,66 +22,74 @@ rebuilds the model's compiled training function so the next ``fit`` sees the new
 from __future__ import annotations
 
 import functools
-from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Union
 
 import tensorflow as tf
+
+from .walker import WeightSlot, quantized_slots
 
 Weighting = Union[None, str, Callable[[tf.Tensor, tf.Tensor], tf.Tensor]]
 WEIGHTINGS = (None, "step", "magnitude")
 
 
-def quantized_layers(model: tf.keras.Model) -> List[Tuple[tf.keras.layers.Layer, Any]]:
-    """Every layer of ``model`` (nested models included) that quantizes its kernel.
+def quantized_layers(model: tf.keras.Model) -> List[WeightSlot]:
+    """Every quantized weight of ``model`` (nested models included): :func:`keras_wc.walker.quantized_slots`.
 
     Args:
-        model: a Keras model with QKeras layers (``QDense``, ``QConv2D``, ...).
+        model: a Keras model with QKeras layers (``QDense``, ``QConv2D``, ``QDepthwiseConv2D``, ...).
 
     Returns:
-        ``[(layer, kernel_quantizer), ...]`` in model order; the quantizer is the very
-        object the layer calls in its forward pass (keras_wc or QKeras).
+        One :class:`~keras_wc.walker.WeightSlot` per quantized weight, in model order; its
+        ``quantizer`` is the very object the layer calls in its forward pass.
 
     Example:
-        >>> [layer.name for layer, _ in quantized_layers(model)]
-        ['conv', 'dense']
+        >>> [weight.name for weight in quantized_layers(model)]
+        ['conv', 'dw', 'dense']
     """
-    found: List[Tuple[tf.keras.layers.Layer, Any]] = []
-    for layer in model.layers:
-        if isinstance(layer, tf.keras.Model):
-            found.extend(quantized_layers(layer))
-        elif getattr(layer, "kernel_quantizer_internal", None) is not None:
-            found.append((layer, layer.kernel_quantizer_internal))
-    return found
+    return quantized_slots(model)
+
+
+def bits_step(quantizer: Any, quantized: tf.Tensor) -> tf.Tensor:
+    """``max|Q(w)| / (2**(bits-1) - 1)``: the full-scale step of a signed ``bits``-bit grid.
+
+    ``bits`` is read from the quantizer's ``"bits"`` control when it has one (precision
+    scaling then needs no retrace), else from its ``bits`` attribute (QKeras ``quantized_bits``).
+
+    Raises:
+        ValueError: the quantizer has no ``bits``.
+    """
+    if not hasattr(quantizer, "bits"):
+        raise ValueError(f"weighting='step': quantizer {quantizer!r} has neither 'levels' nor 'bits'; "
+                         "use weighting=None, 'magnitude' or a callable")
+    controls = getattr(quantizer, "controls", {})
+    bits = tf.cast(controls["bits"] if "bits" in controls else quantizer.bits, tf.float32)
+    step = tf.reduce_max(tf.abs(quantized)) / (tf.pow(2.0, bits - 1.0) - 1.0)
+    return tf.where(step > 0, step, tf.ones_like(step))
 
 
 def quantization_step(quantizer: Any, quantized: tf.Tensor) -> tf.Tensor:
     """The layer's quantization step at full scale, used by ``weighting="step"``.
 
-    ``max|Q(w)| / (2**(bits-1) - 1)`` for signed grids (DFP, Po2 — its largest step —,
-    SWC with its ``sw_bits``, QKeras ``quantized_bits``); ``(max Q - min Q) / (levels - 1)``
-    for quantizers with ``levels`` buckets (PolyApprox).
+    A keras_wc quantizer's method defines it (:meth:`keras_wc.methods.Method.quantization_step`:
+    the signed-grid step of DFP, Po2 — its largest step —, SWC with its ``sw_bits``; the
+    bucket spacing ``(max Q - min Q) / (levels - 1)`` of PolyApprox); any other quantizer with
+    ``bits`` (QKeras ``quantized_bits``) uses :func:`bits_step`.
 
     Args:
-        quantizer: a PolyApprox (``levels``) or a quantizer with ``bits`` (read from its
-            ``"bits"`` control when it has one, so precision scaling needs no retrace).
+        quantizer: the layer's weight quantizer.
         quantized: ``Q(w)`` for the layer's kernel.
 
     Returns:
         A positive float32 scalar (1 when the kernel quantizes to all zeros).
 
     Raises:
-        ValueError: if the quantizer is not a PolyApprox and has no ``bits``.
+        ValueError: if the quantizer is not a keras_wc quantizer and has no ``bits``.
     """
-    if getattr(quantizer, "method", "") == "poly":
-        spread = tf.reduce_max(quantized) - tf.reduce_min(quantized)
-        step = spread / float(quantizer.levels - 1)
-    elif hasattr(quantizer, "bits"):
-        controls = getattr(quantizer, "controls", {})
-        bits = tf.cast(controls["bits"] if "bits" in controls else quantizer.bits, tf.float32)
-        step = tf.reduce_max(tf.abs(quantized)) / (tf.pow(2.0, bits - 1.0) - 1.0)
-    else:
-        raise ValueError(f"weighting='step': quantizer {quantizer!r} has neither 'levels' nor 'bits'; "
-                         "use weighting=None, 'magnitude' or a callable")
-    return tf.where(step > 0, step, tf.ones_like(step))
+    from .methods import is_compression_quantizer, method_of_quantizer
+
+    if is_compression_quantizer(quantizer):
+        return method_of_quantizer(quantizer).quantization_step(quantizer, quantized)
+    return bits_step(quantizer, quantized)
 
 
 @tf.keras.utils.register_keras_serializable(package="keras_wc")
@@ -205,32 +213,32 @@ def attach_qr(model: tf.keras.Model, strength: float = 1e-4, p: int = 2, weighti
     """
     found = quantized_layers(model)
     if not found:
-        raise ValueError(f"attach_qr: model {model.name!r} has no layer with a kernel_quantizer")
+        raise ValueError(f"attach_qr: model {model.name!r} has no layer with a weight quantizer")
     if layers is not None:
-        known = {layer.name for layer, _ in found}
+        known = {weight.name for weight in found}
         missing = [name for name in layers if name not in known]
         if missing:
             raise ValueError(f"attach_qr: layers={missing} are not quantized layers of {model.name!r}; "
                              f"quantized layers: {sorted(known)}")
-        found = [(layer, q) for layer, q in found if layer.name in layers]
+        found = [weight for weight in found if weight.name in layers]
     attached: Dict[str, QuantizationRegularizer] = {}
-    for layer, quantizer in found:
-        existing = getattr(layer, "kernel_regularizer", None)
+    for weight in found:
+        existing = weight.regularizer
         if isinstance(existing, QuantizationRegularizer):
             _check_arguments(strength, p, weighting)
-            existing.quantizer, existing.p, existing.weighting = quantizer, int(p), weighting
+            existing.quantizer, existing.p, existing.weighting = weight.quantizer, int(p), weighting
             existing.strength.assign(float(strength))
-            attached[layer.name] = existing
+            attached[weight.name] = existing
             continue
         if existing is not None:
-            raise ValueError(f"attach_qr: layer {layer.name!r} already has kernel_regularizer={existing!r}; "
+            raise ValueError(f"attach_qr: layer {weight.name!r} already has {weight.slot.regularizer}={existing!r}; "
                              "remove it first")
         with model.distribute_strategy.scope():  # the strength variable lives where the model's do
-            regularizer = QuantizationRegularizer(quantizer, strength, p, weighting)
-        layer.kernel_regularizer = regularizer
-        if layer.built:
-            layer.add_loss(functools.partial(regularizer, layer.kernel))
-        attached[layer.name] = regularizer
+            regularizer = QuantizationRegularizer(weight.quantizer, strength, p, weighting)
+        weight.set_regularizer(regularizer)
+        if weight.layer.built:
+            weight.layer.add_loss(functools.partial(regularizer, weight.kernel))
+        attached[weight.name] = regularizer
     _retrace(model)
     return attached
 
@@ -253,13 +261,13 @@ def regularizers_of(model: tf.keras.Model) -> Dict[str, QuantizationRegularizer]
     """
     found: Dict[str, QuantizationRegularizer] = {}
     relinked = False
-    for layer, quantizer in quantized_layers(model):
-        regularizer = getattr(layer, "kernel_regularizer", None)
+    for weight in quantized_layers(model):
+        regularizer = weight.regularizer
         if isinstance(regularizer, QuantizationRegularizer):
-            if regularizer.quantizer is not quantizer:
-                regularizer.quantizer = quantizer
+            if regularizer.quantizer is not weight.quantizer:
+                regularizer.quantizer = weight.quantizer
                 relinked = True
-            found[layer.name] = regularizer
+            found[weight.name] = regularizer
     if relinked:
         _retrace(model)
     return found

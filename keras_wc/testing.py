@@ -67,7 +67,8 @@ def assert_csim_bit_exact(model: Any, x: np.ndarray, keep: Optional[Path] = None
         AssertionError: naming the first diverging layer and sample, and the counts.
     """
     from keras_wc.hls import convert, csim
-    from keras_wc.hls.convert import quantized_inputs
+    from keras_wc.hls.convert import grid_inputs
+    from keras_wc.hls.passes import datapath_of
 
     workdir = Path(keep) if keep is not None else Path(tempfile.mkdtemp(prefix="sqnap_test_"))
     try:
@@ -83,7 +84,7 @@ def assert_csim_bit_exact(model: Any, x: np.ndarray, keep: Optional[Path] = None
             layer, sample = "<output>", sample
             try:
                 hls_model.compile()
-                xq = quantized_inputs(model, np.asarray(x, np.float32), input_format)
+                xq = grid_inputs(datapath_of(hls_model), np.asarray(x, np.float32))
                 layer, sample = first_divergence(hls_model, model, xq.astype(np.float32), input_format, sample)
             except Exception:
                 pass

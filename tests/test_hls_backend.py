@@ -182,7 +182,7 @@ def test_missing_gpp(tmp_path, model, x, monkeypatch):
 
 
 def test_resources_fewer_multipliers(tmp_path, model):
-    report = kh.resources(model)
+    report = kh.resources(model, input_format=INPUT_FORMAT)
     by_name = {row.name: row for row in report.layers}
     assert by_name["fc1"].stock_multipliers == 12 * 6
     # SWC group 5 over a fan-in of 12: 3 groups per output -> 3 full multiplications per output

@@ -209,7 +209,7 @@ def _draw(case, rng):
         else:
             fl = np.array([5])
         case["frac"] = int(fl.max())
-        arrays["shift"] = case["frac"] - fl
+        arrays["align"] = case["frac"] - fl  # the shared epilogue's per-output shift
         case["fl"] = fl
     elif m == "po2":
         top = (1 << (case["bits"] - 1)) - 1
@@ -227,6 +227,7 @@ def _draw(case, rng):
         n_coef_out = 1 if case["shared"] else n_out
         arrays["coef"] = rng.integers(-2000, 2001, (n_coef_out, ng, case["degree"] + 1))
         case["coef_frac"] = 9
+    arrays.setdefault("align", np.zeros(1, np.int64))  # one shift for the layer: none
     arrays["bias"] = rng.integers(-5000, 5001, n_out)
     _, signed, width, _ = DATA_TYPES[case["data"]]
     n_x = case["n_in"] if case["kind"] == "dense" else case["in_h"] * case["in_w"] * case["n_chan"]
@@ -288,7 +289,7 @@ def _reference(case, arrays, vec, o):
         return round(Fraction(acc, d))  # nearest; D odd -> no ties
     if m == "dfp":
         acc = sum(int(c) * xi for c, xi in zip(arrays["codes"][o].reshape(-1), x))
-        shift = int(arrays["shift"][o if case["per_channel"] else 0])
+        shift = int(arrays["align"][o if case["per_channel"] else 0])
         return acc * 2 ** shift + bias  # aligned onto the common grid, then the bias
     if m == "po2":
         acc = bias
@@ -335,10 +336,10 @@ def _grid_frac(case):
     return case["coef_frac"] + fx
 
 
-# order in which the driver reads each method's arrays (after the codes)
-_ARRAYS = {"swc": ["codes", "maw", "bias"], "dfp": ["codes", "shift", "bias"], "po2": ["codes", "bias"],
-           "ternary": ["codes", "table", "delta", "mean", "bias"], "poly": ["codes", "coef", "bias"]}
-_TYPES = {"codes": "code_t", "maw": "maw_t", "shift": "shift_t", "bias": "bias_t", "table": "table_t",
+# order in which the driver reads each method's arrays (the core's arguments, then align and bias)
+_ARRAYS = {"swc": ["codes", "maw", "align", "bias"], "dfp": ["codes", "align", "bias"], "po2": ["codes", "align", "bias"],
+           "ternary": ["codes", "table", "delta", "mean", "align", "bias"], "poly": ["codes", "coef", "align", "bias"]}
+_TYPES = {"codes": "code_t", "maw": "maw_t", "align": "align_t", "bias": "bias_t", "table": "table_t",
           "delta": "delta_t", "mean": "mean_t", "coef": "coef_t"}
 
 
@@ -366,6 +367,10 @@ def _config(case, k):
     t("accum_t", "ap_int<56>")
     t("psum_t", "ap_int<40>")
     t("bias_t", "ap_int<16>")
+    t("align_t", "ap_uint<4>")  # the shared epilogue: A' = (A << align) + bias, round(A' / D), grid frac + fx
+    i("frac", _grid_frac(case) - DATA_TYPES[case["data"]][3])
+    i("denominator", (1 << (case["sw_bits"] - 1)) - 1 if m == "swc" and not case["sw_po2"] else 1)
+    u("n_align", case["n_out_units"] if m == "dfp" and case["per_channel"] else 1)
     if m == "swc":
         u("sw_bits", case["sw_bits"])
         b("sw_po2", case["sw_po2"])
@@ -373,10 +378,7 @@ def _config(case, k):
         t("code_t", f"ap_int<{case['sw_bits']}>")
         t("maw_t", "ap_uint<10>")
     elif m == "dfp":
-        u("n_shift", case["n_out_units"] if case["per_channel"] else 1)
-        i("frac", case["frac"])
         t("code_t", f"ap_int<{case['bits']}>")
-        t("shift_t", "ap_uint<4>")
     elif m == "po2":
         i("e_min", case["e_min"])
         t("code_t", f"ap_int<{case['bits']}>")
@@ -444,7 +446,7 @@ def _driver(cases, draws):
         out.append(f"    for (int i = 0; i < {n_x}; i++) {{ long long r; if (std::scanf(\"%lld\", &r) != 1) r = 0; "
                    "set_raw(x[i], r); }")
         kind = "dense" if case["kind"] == "dense" else "conv2d"
-        fn = f"sqnap::{kind}_{m}<data_t, res_t, C>"
+        fn = f"sqnap::{kind}<sqnap::{m}_core, data_t, res_t, C>"
         out.append(f"    {fn}(x, res, {', '.join(args)});")
         out.append(f"    for (int i = 0; i < {n_res}; i++) std::printf(\"%lld \", raw(res[i]));")
         # the io_stream wrapper on the same input: dense reads one value per pack (several reads),

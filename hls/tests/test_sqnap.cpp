@@ -63,6 +63,9 @@ static void test_common() {
     check("from_grid<F=-3>(-5) value", (long long)g.to_double(), -40);
 }
 
+// the shared epilogue's alignment shift: none (one entry for the whole layer)
+static const ap_uint<1> align0[1] = {0};
+
 // input used by several dense tests: ap_fixed<8,4> (fx = 4) with raw integers [5, 6, -1]
 typedef ap_fixed<8, 4> in84_t;
 static void load_x(in84_t x[3]) {
@@ -78,6 +81,9 @@ struct swc_fixed_cfg {
     static const unsigned sw_bits = 4;
     static const bool sw_po2 = false;
     static const int maw_frac = 2;
+    static const int frac = 2, denominator = 7;  // F = frac + fx; D = 2**(sw_bits-1)-1
+    static const unsigned n_align = 1;
+    typedef ap_uint<1> align_t;
     typedef ap_int<4> code_t;
     typedef ap_uint<8> maw_t;
     typedef ap_int<16> bias_t;
@@ -94,7 +100,7 @@ static void test_swc_fixed() {
     const ap_uint<8> maw[4 * 2] = {9, 4, 1, 5, 1, 0, 1, 0};
     const ap_int<16> bias[4] = {0, 0, 3, 4};
     ap_fixed<24, 18> res[4];  // grid F = maw_frac + fx = 6
-    sqnap::dense_swc<in84_t, ap_fixed<24, 18>, swc_fixed_cfg>(x, res, codes, maw, bias);
+    sqnap::dense<sqnap::swc_core, in84_t, ap_fixed<24, 18>, swc_fixed_cfg>(x, res, codes, maw, align0, bias);
     // o0: P0 = 3*5 - 7*6 = -27, P1 = 2*(-1) = -2; A = 9*(-27) + 4*(-2) = -251; -251/7 = -35.86 -> -36
     check("swc fixed o0 round(-251/7)", raw(res[0]), -36);
     // o1: P0 = 5 - 42 = -37; A = -37; -37/7 = -5.29 -> -5 (floor division would give -6)
@@ -111,6 +117,7 @@ struct swc_po2_cfg : swc_fixed_cfg {
     static const unsigned sw_bits = 3;
     static const bool sw_po2 = true;
     static const int maw_frac = 1;
+    static const int frac = 3, denominator = 1;  // maw_frac + J; po2 has no division
     typedef ap_int<3> code_t;
 };
 static void test_swc_po2() {
@@ -120,7 +127,7 @@ static void test_swc_po2() {
     const ap_uint<8> maw[1] = {3};
     const ap_int<16> bias[1] = {0};
     ap_fixed<24, 17> res[1];  // grid F = maw_frac + fx + J = 1 + 4 + 2 = 7
-    sqnap::dense_swc<in84_t, ap_fixed<24, 17>, swc_po2_cfg>(x, res, codes, maw, bias);
+    sqnap::dense<sqnap::swc_core, in84_t, ap_fixed<24, 17>, swc_po2_cfg>(x, res, codes, maw, align0, bias);
     // P = (5 << 2) - (6 << 0) + (-1 << 1) = 20 - 6 - 2 = 12; A = 3 * 12 = 36.
     // Check by floats: 1.5 * (5/16*1 - 6/16*(1/4) - 1/16*(1/2)) = 18/64 = 36/128.
     check("swc po2 A", raw(res[0]), 36);
@@ -130,10 +137,10 @@ static void test_swc_po2() {
 // DFP per channel: fl = [3, 1] -> frac = 3, shift = [0, 2]; input ap_ufixed<6,2> (fx = 4)
 struct dfp_cfg {
     static const unsigned n_in = 2, n_out = 2, n_groups = 1, group_size = 2, reuse_factor = 1;
-    static const unsigned n_shift = 2;
-    static const int frac = 3;
+    static const unsigned n_align = 2;
+    static const int frac = 3, denominator = 1;
     typedef ap_int<5> code_t;
-    typedef ap_uint<2> shift_t;
+    typedef ap_uint<2> align_t;
     typedef ap_int<12> bias_t;
     typedef ap_int<16> accum_t;
 };
@@ -142,10 +149,10 @@ static void test_dfp() {
     x[0] = 3 / 16.0;   // raw 3
     x[1] = 10 / 16.0;  // raw 10
     const ap_int<5> codes[4] = {5, -2, -8, 7};
-    const ap_uint<2> shift[2] = {0, 2};
+    const ap_uint<2> align[2] = {0, 2};
     const ap_int<12> bias[2] = {0, 1};  // on the common grid 2**-(frac+fx) = 2**-7, added after the shift
     ap_fixed<20, 13> res[2];            // grid F = frac + fx = 7
-    sqnap::dense_dfp<ap_ufixed<6, 2>, ap_fixed<20, 13>, dfp_cfg>(x, res, codes, shift, bias);
+    sqnap::dense<sqnap::dfp_core, ap_ufixed<6, 2>, ap_fixed<20, 13>, dfp_cfg>(x, res, codes, align, bias);
     // o0: 5*3 - 2*10 = -5 (fl 3, no shift)
     check("dfp o0", raw(res[0]), -5);
     // o1: -8*3 + 7*10 = 46 on grid 2**-5, << 2 -> 184 on grid 2**-7, + bias 1 -> 185
@@ -157,6 +164,9 @@ static void test_dfp() {
 struct po2_cfg {
     static const unsigned n_in = 3, n_out = 2, n_groups = 1, group_size = 3, reuse_factor = 1;
     static const int e_min = -3;
+    static const int frac = 3, denominator = 1;  // frac = -e_min
+    static const unsigned n_align = 1;
+    typedef ap_uint<1> align_t;
     typedef ap_int<4> code_t;
     typedef ap_int<12> bias_t;
     typedef ap_int<16> accum_t;
@@ -168,7 +178,7 @@ static void test_po2() {
                                 3, 0, 0};   // o1: +2**-1
     const ap_int<12> bias[2] = {0, -1};
     ap_fixed<20, 13> res[2];  // grid F = fx - e_min = 7
-    sqnap::dense_po2<in84_t, ap_fixed<20, 13>, po2_cfg>(x, res, codes, bias);
+    sqnap::dense<sqnap::po2_core, in84_t, ap_fixed<20, 13>, po2_cfg>(x, res, codes, align0, bias);
     // o0: 0 + (6 << 0) - (-1 << 3) = 6 + 8 = 14 (= 6/16/8 + 1/16 = 14/128)
     check("po2 o0 (zero code, negative input)", raw(res[0]), 14);
     // o1: (5 << 2) - 1 = 19
@@ -182,6 +192,9 @@ struct tern_cfg {
     static const unsigned n_patterns = 9, n_delta = 2, n_mean = 2;
     static const bool normalize = false;
     static const int delta_frac = 3;
+    static const int frac = 3, denominator = 1;
+    static const unsigned n_align = 1;
+    typedef ap_uint<1> align_t;
     typedef ap_uint<4> code_t;
     typedef ap_int<2> table_t;
     typedef ap_uint<6> delta_t;
@@ -205,12 +218,12 @@ static void test_ternary() {
     const ap_int<6> mean[2] = {-1, 3};
     const ap_int<12> bias[2] = {0, 7};
     ap_fixed<24, 19> res[2];  // grid F = delta_frac + fx = 5
-    sqnap::dense_ternary<in_t, ap_fixed<24, 19>, tern_cfg>(x, res, codes, tern_table, delta, mean, bias);
+    sqnap::dense<sqnap::ternary_core, in_t, ap_fixed<24, 19>, tern_cfg>(x, res, codes, tern_table, delta, mean, align0, bias);
     // o0: P = 3 - 8 = -5, A = 5 * -5 = -25
     check("ternary o0 table[3],table[8]", raw(res[0]), -25);
     // o1: P = 5, A = 2*5 + 7 = 17
     check("ternary o1 table[0],table[1] + bias", raw(res[1]), 17);
-    sqnap::dense_ternary<in_t, ap_fixed<24, 19>, tern_norm_cfg>(x, res, codes, tern_table, delta, mean, bias);
+    sqnap::dense<sqnap::ternary_core, in_t, ap_fixed<24, 19>, tern_norm_cfg>(x, res, codes, tern_table, delta, mean, align0, bias);
     // normalize: + mean * sum x, sum x = 36: o0 = -25 - 36 = -61, o1 = 17 + 3*36 = 125
     check("ternary normalize o0", raw(res[0]), -61);
     check("ternary normalize o1", raw(res[1]), 125);
@@ -222,6 +235,9 @@ struct poly2_cfg {
     static const unsigned n_in = 6, n_out = 1, n_groups = 2, group_size = 3, reuse_factor = 1;
     static const unsigned degree = 2, n_coef_out = 1 * 1;  // one output: per-output == shared
     static const int coef_frac = 2;
+    static const int frac = 2, denominator = 1;
+    static const unsigned n_align = 1;
+    typedef ap_uint<1> align_t;
     typedef ap_uint<2> code_t;
     typedef ap_int<4> coef_t;
     typedef ap_int<12> bias_t;
@@ -233,6 +249,9 @@ struct poly1_layer_cfg {
     static const unsigned n_in = 6, n_out = 2, n_groups = 1, group_size = 6, reuse_factor = 1;
     static const unsigned degree = 1, n_coef_out = 1;
     static const int coef_frac = 2;
+    static const int frac = 2, denominator = 1;
+    static const unsigned n_align = 1;
+    typedef ap_uint<1> align_t;
     typedef ap_uint<2> code_t;
     typedef ap_int<4> coef_t;
     typedef ap_int<12> bias_t;
@@ -250,7 +269,7 @@ static void test_poly() {
         const ap_int<4> coef[6] = {1, -2, 3, -1, 0, 1};  // g0: a,b,c = 1,-2,3 ; g1: -1,0,1
         const ap_int<12> bias[1] = {0};
         ap_fixed<24, 22> res[1];  // F = coef_frac + 0 = 2
-        sqnap::dense_poly<ap_int<8>, ap_fixed<24, 22>, poly2_cfg>(x, res, k, coef, bias);
+        sqnap::dense<sqnap::poly_core, ap_int<8>, ap_fixed<24, 22>, poly2_cfg>(x, res, k, coef, align0, bias);
         // g0: S0 = 6, S1 = 0+2+6 = 8, S2 = 0+2+12 = 14 -> 6 - 16 + 42 = 32
         // g1: S0 = 15, S1 = 12+0+6 = 18, S2 = 36+0+6 = 42 -> -15 + 0 + 42 = 27 ; A = 59
         check("poly deg2 S0/S1/S2", raw(res[0]), 59);
@@ -261,13 +280,13 @@ static void test_poly() {
         const ap_int<4> coef[2] = {2, -1};            // a = 2, b = -1 shared by the layer
         const ap_int<12> bias[2] = {0, -4};
         ap_fixed<24, 22> res[2];
-        sqnap::dense_poly<ap_int<8>, ap_fixed<24, 22>, poly1_layer_cfg>(x, res, k, coef, bias);
+        sqnap::dense<sqnap::poly_core, ap_int<8>, ap_fixed<24, 22>, poly1_layer_cfg>(x, res, k, coef, align0, bias);
         // shared a*S0 = 2*21 = 42. o0: S1 = 0+2+6+12+0+6 = 26 -> 16 ; o1: S1 = 18 -> 24 - 4 = 20
         check("poly deg1 layer-shared o0", raw(res[0]), 16);
         check("poly deg1 layer-shared o1", raw(res[1]), 20);
         const ap_int<4> coef2[8] = {2, -1, 1, 1,    // o0: g0 (2,-1), g1 (1,1)
                                     0, 1, -3, 2};   // o1: g0 (0,1),  g1 (-3,2)
-        sqnap::dense_poly<ap_int<8>, ap_fixed<24, 22>, poly1_cfg>(x, res, k, coef2, bias);
+        sqnap::dense<sqnap::poly_core, ap_int<8>, ap_fixed<24, 22>, poly1_cfg>(x, res, k, coef2, align0, bias);
         // o0: g0 S0=6, S1=8 -> 12-8 = 4 ; g1 S0=15, S1=18 -> 15+18 = 33 ; A = 37
         // o1: g0 S0=6, S1=3*6=18 -> 18 ; g1 S0=15, S1=0 -> -45 ; A = -27 - 4 = -31
         check("poly deg1 per-output o0", raw(res[0]), 37);
@@ -284,10 +303,10 @@ struct conv_same_cfg {
     static const unsigned filt_height = 3, filt_width = 3, stride_height = 2, stride_width = 2;
     static const unsigned pad_top = 1, pad_left = 1;
     static const bool kernel_major = false, depthwise = false;
-    static const unsigned n_groups = 1, group_size = 18, reuse_factor = 1, n_shift = 1;
-    static const int frac = 0;
+    static const unsigned n_groups = 1, group_size = 18, reuse_factor = 1, n_align = 1;
+    static const int frac = 0, denominator = 1;
     typedef ap_int<2> code_t;
-    typedef ap_uint<1> shift_t;
+    typedef ap_uint<1> align_t;
     typedef ap_int<8> bias_t;
     typedef ap_int<16> accum_t;
 };
@@ -304,10 +323,10 @@ template <class CFG> static void run_conv_same(const char *tag, unsigned j0, uns
     codes[1 * 18 + j1] = 1;                            // filter 1 reads (ky=1,kx=1,c=1)
     codes[2 * 18 + j2] = 1;                            // filter 2 reads (ky=2,kx=2,c=0)
     for (int j = 0; j < 18; j++) codes[3 * 18 + j] = 1;  // filter 3: window sum
-    const ap_uint<1> shift[1] = {0};
+    const ap_uint<1> align[1] = {0};
     const ap_int<8> bias[4] = {0, 0, 0, 0};
     ap_fixed<16, 16> res[2 * 2 * 4];
-    sqnap::conv2d_dfp<ap_int<8>, ap_fixed<16, 16>, CFG>(x, res, codes, shift, bias);
+    sqnap::conv2d<sqnap::dfp_core, ap_int<8>, ap_fixed<16, 16>, CFG>(x, res, codes, align, bias);
     char name[96];
     // expected[pixel][filter]; pixel (oy,ox) covers iy = 2*oy-1..2*oy+1, ix likewise
     const long long want[4][4] = {
@@ -333,10 +352,10 @@ struct dw_cfg {
     static const unsigned filt_height = 2, filt_width = 2, stride_height = 1, stride_width = 1;
     static const unsigned pad_top = 0, pad_left = 0;
     static const bool kernel_major = false, depthwise = true;
-    static const unsigned n_groups = 1, group_size = 4, reuse_factor = 1, n_shift = 1;
-    static const int frac = 0;
+    static const unsigned n_groups = 1, group_size = 4, reuse_factor = 1, n_align = 1;
+    static const int frac = 0, denominator = 1;
     typedef ap_int<3> code_t;
-    typedef ap_uint<1> shift_t;
+    typedef ap_uint<1> align_t;
     typedef ap_int<8> bias_t;
     typedef ap_int<16> accum_t;
 };
@@ -349,10 +368,10 @@ static void test_depthwise() {
                                  0, 0, 0, 1,   // o1 (c0): x(oy+1, ox+1, c0)
                                  1, 1, 1, 1,   // o2 (c1): 2x2 window sum of c1
                                  0, 2, 0, 0};  // o3 (c1): 2 * x(oy, ox+1, c1)
-    const ap_uint<1> shift[1] = {0};
+    const ap_uint<1> align[1] = {0};
     const ap_int<8> bias[4] = {0, 0, 0, 0};
     ap_fixed<16, 16> res[16];
-    sqnap::conv2d_dfp<ap_int<8>, ap_fixed<16, 16>, dw_cfg>(x, res, codes, shift, bias);
+    sqnap::conv2d<sqnap::dfp_core, ap_int<8>, ap_fixed<16, 16>, dw_cfg>(x, res, codes, align, bias);
     // pixel (0,0): 1 ; p4 c0 = 41 ; c1 at p {0,1,3,4} = 2+12+32+42 = 88 ; 2*12 = 24
     check("depthwise (0,0) o0", raw(res[0]), 1);
     check("depthwise (0,0) o1", raw(res[1]), 41);
@@ -370,20 +389,20 @@ struct conv1d_cfg {
     static const unsigned in_width = 5, n_chan = 1, out_width = 3, n_filt = 1;
     static const unsigned filt_width = 3, stride_width = 2, pad_left = 1;
     static const bool kernel_major = false, depthwise = false;
-    static const unsigned n_groups = 1, group_size = 3, reuse_factor = 1, n_shift = 1;
-    static const int frac = 0;
+    static const unsigned n_groups = 1, group_size = 3, reuse_factor = 1, n_align = 1;
+    static const int frac = 0, denominator = 1;
     typedef ap_int<8> code_t;
-    typedef ap_uint<1> shift_t;
+    typedef ap_uint<1> align_t;
     typedef ap_int<8> bias_t;
     typedef ap_int<16> accum_t;
 };
 static void test_conv1d() {
     ap_int<8> x[5] = {1, 2, 3, 4, 5};
     const ap_int<8> codes[3] = {1, 10, 100};
-    const ap_uint<1> shift[1] = {0};
+    const ap_uint<1> align[1] = {0};
     const ap_int<8> bias[1] = {0};
     ap_fixed<16, 16> res[3];
-    sqnap::conv1d_dfp<ap_int<8>, ap_fixed<16, 16>, conv1d_cfg>(x, res, codes, shift, bias);
+    sqnap::conv1d<sqnap::dfp_core, ap_int<8>, ap_fixed<16, 16>, conv1d_cfg>(x, res, codes, align, bias);
     // out[ox] = x[2ox-1] + 10 x[2ox] + 100 x[2ox+1]: 0+10+200, 2+30+400, 4+50+0
     check("conv1d same stride 2 out0", raw(res[0]), 210);
     check("conv1d same stride 2 out1", raw(res[1]), 432);

@@ -18,13 +18,12 @@ step reads them, so no schedule change retraces the model.
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 import tensorflow as tf
 
-from ..regularizers import quantized_layers, regularizers_of
-
-LayerAndQuantizer = Tuple[tf.keras.layers.Layer, Any]
+from ..regularizers import regularizers_of
+from ..walker import WeightSlot, quantized_slots
 
 
 class CompressionCallback(tf.keras.callbacks.Callback):
@@ -37,16 +36,16 @@ class CompressionCallback(tf.keras.callbacks.Callback):
     Example:
         >>> class Show(CompressionCallback):
         ...     def on_epoch_end(self, epoch, logs=None):
-        ...         print([layer.name for layer, _ in self.layers])
+        ...         print([weight.name for weight in self.layers])
     """
 
     def __init__(self, layers: Optional[Sequence[str]] = None):
         super().__init__()
         self.layer_names = None if layers is None else list(layers)
-        self.layers: List[LayerAndQuantizer] = []
+        self.layers: List[WeightSlot] = []
 
     # -- to be provided by subclasses ----------------------------------------------------
-    def _setup(self, found: List[LayerAndQuantizer]) -> List[LayerAndQuantizer]:
+    def _setup(self, found: List[WeightSlot]) -> List[WeightSlot]:
         """Validate arguments and pick the layers to act on (default: all of ``found``)."""
         return found
 
@@ -56,17 +55,17 @@ class CompressionCallback(tf.keras.callbacks.Callback):
 
     # -- shared ----------------------------------------------------------------------------
     def on_train_begin(self, logs: Optional[Dict[str, Any]] = None) -> None:
-        found = quantized_layers(self.model)
+        found = quantized_slots(self.model)
         if not found:
             raise ValueError(f"{type(self).__name__}: model {self.model.name!r} has no compressed layer "
                              "(a QKeras layer with a kernel_quantizer)")
         if self.layer_names is not None:
-            known = {layer.name for layer, _ in found}
+            known = {weight.name for weight in found}
             missing = [name for name in self.layer_names if name not in known]
             if missing:
                 raise ValueError(f"{type(self).__name__}: layers={missing} are not compressed layers of "
                                  f"{self.model.name!r}; compressed layers: {sorted(known)}")
-            found = [(layer, q) for layer, q in found if layer.name in self.layer_names]
+            found = [weight for weight in found if weight.name in self.layer_names]
         regularizers_of(self.model)
         self.layers = self._setup(found)
 
@@ -79,11 +78,11 @@ class CompressionCallback(tf.keras.callbacks.Callback):
         """A ``ValueError`` whose message starts with this callback's class name."""
         return ValueError(f"{type(self).__name__}: {message}")
 
-    def require_control(self, layer: tf.keras.layers.Layer, quantizer: Any, control: str) -> None:
-        """Raise a clear error when ``quantizer`` has no training control ``control``."""
-        controls = getattr(quantizer, "controls", {})
+    def require_control(self, weight: WeightSlot, control: str) -> None:
+        """Raise a clear error when the weight's quantizer has no training control ``control``."""
+        controls = getattr(weight.quantizer, "controls", {})
         if control not in controls:
-            raise self.error(f"layer {layer.name!r}: quantizer {quantizer} has no control {control!r} "
+            raise self.error(f"layer {weight.name!r}: quantizer {weight.quantizer} has no control {control!r} "
                              f"(its controls: {sorted(controls)})")
 
     def get_config(self) -> Dict[str, Any]:

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Protocol, Sequence, runtime_checkable
 
-from .base import CompressionCallback, LayerAndQuantizer
+from ..walker import WeightSlot
+from .base import CompressionCallback
 
 
 @runtime_checkable
@@ -64,25 +65,25 @@ class FreezeAssignments(CompressionCallback):
         super().__init__(layers)
         self.last_epochs = int(last_epochs)
 
-    def _setup(self, found: List[LayerAndQuantizer]) -> List[LayerAndQuantizer]:
+    def _setup(self, found: List[WeightSlot]) -> List[WeightSlot]:
         if self.last_epochs < 1:
             raise self.error(f"last_epochs={self.last_epochs}: must be >= 1")
         if self.layer_names is not None:
-            for layer, quantizer in found:
-                self.require_control(layer, quantizer, "frozen")
-        freezable = [(layer, q) for layer, q in found
-                     if isinstance(q, Freezable) and "frozen" in getattr(q, "controls", {})]
+            for weight in found:
+                self.require_control(weight, "frozen")
+        freezable = [weight for weight in found
+                     if isinstance(weight.quantizer, Freezable) and "frozen" in getattr(weight.quantizer, "controls", {})]
         if not freezable:
-            raise self.error(f"no layer among {[layer.name for layer, _ in found]} has a freezable quantizer "
+            raise self.error(f"no layer among {[weight.name for weight in found]} has a freezable quantizer "
                              f"({FREEZABLE_METHODS})")
         return freezable
 
     def on_epoch_begin(self, epoch: int, logs: Optional[Dict[str, Any]] = None) -> None:
         if epoch < self.params["epochs"] - self.last_epochs:
             return
-        for layer, quantizer in self.layers:
-            if not quantizer.frozen:
-                quantizer.freeze(layer.kernel)
+        for weight in self.layers:
+            if not weight.quantizer.frozen:
+                weight.quantizer.freeze(weight.kernel)
 
     def _config(self) -> Dict[str, Any]:
         return {"last_epochs": self.last_epochs}

@@ -11,7 +11,8 @@ import warnings
 from typing import Any, Dict, List, Optional, Sequence
 
 from ..report import compression_report
-from .base import CompressionCallback, LayerAndQuantizer
+from ..walker import WeightSlot
+from .base import CompressionCallback
 
 #: the report totals logged by default
 DEFAULT_KEYS = ("compression_vs_float32", "zero_fraction", "full_mults")
@@ -40,7 +41,7 @@ class CompressionLogger(CompressionCallback):
         super().__init__(None)
         self.keys, self.prefix = list(keys), str(prefix)
 
-    def _setup(self, found: List[LayerAndQuantizer]) -> List[LayerAndQuantizer]:
+    def _setup(self, found: List[WeightSlot]) -> List[WeightSlot]:
         self._warned = False
         totals = self.figures()
         if totals is not None:

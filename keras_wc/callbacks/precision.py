@@ -22,16 +22,18 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 import numpy as np
 import tensorflow as tf
 
-from ..regularizers import QuantizationRegularizer, attach_qr, quantized_layers, regularizers_of
-from .base import CompressionCallback, LayerAndQuantizer
+from ..regularizers import QuantizationRegularizer, attach_qr, regularizers_of
+from ..report.costs import FLOAT32_BITS, kernel_bits
+from ..walker import WeightSlot, quantized_slots
+from .base import CompressionCallback
 
 
 def kernel_compression(model: tf.keras.Model) -> Tuple[int, int, float]:
-    """Kernel memory of the quantized layers, from the quantizers' own ``memory_bits``.
+    """Kernel memory of the quantized layers, counted by :func:`keras_wc.report.costs.kernel_bits`.
 
     Args:
-        model: a model with QKeras layers; keras_wc quantizers count ``memory_bits(shape)``,
-            other quantizers ``bits`` per weight.
+        model: a model with QKeras layers (the report's bit count: keras_wc quantizers their
+            exact ``memory_bits``, other quantizers ``bits`` per weight).
 
     Returns:
         ``(float32_bits, stored_bits, float32_bits / stored_bits)``.
@@ -40,12 +42,10 @@ def kernel_compression(model: tf.keras.Model) -> Tuple[int, int, float]:
         >>> float_bits, stored_bits, ratio = kernel_compression(model)
     """
     float_bits = stored_bits = 0
-    for layer, quantizer in quantized_layers(model):
-        shape = tuple(layer.kernel.shape)
-        size = int(np.prod(shape))
-        float_bits += 32 * size
-        stored_bits += quantizer.memory_bits(shape) if hasattr(quantizer, "memory_bits") \
-            else int(quantizer.bits) * size
+    for weight in quantized_slots(model):
+        shape = tuple(weight.kernel.shape)
+        float_bits += FLOAT32_BITS * int(np.prod(shape))
+        stored_bits += kernel_bits(weight.quantizer, shape)
     return float_bits, stored_bits, float_bits / stored_bits
 
 
@@ -124,7 +124,7 @@ class PrecisionScaling(CompressionCallback):
         self.result: Dict[str, Any] = {}
 
     # -- setup ----------------------------------------------------------------------------
-    def _setup(self, found: List[LayerAndQuantizer]) -> List[LayerAndQuantizer]:
+    def _setup(self, found: List[WeightSlot]) -> List[WeightSlot]:
         if self.tolerance < 0:
             raise self.error(f"tolerance={self.tolerance}: must be >= 0 (percentage points)")
         if self.fine_tune_epochs < 1:
@@ -132,18 +132,18 @@ class PrecisionScaling(CompressionCallback):
         if self.min_bits < 1:
             raise self.error(f"min_bits={self.min_bits}: must be >= 1")
         if self.layer_names is not None:
-            for layer, quantizer in found:
-                self.require_control(layer, quantizer, "bits")
-        scalable = [(layer, q) for layer, q in found if "bits" in getattr(q, "controls", {})]
+            for weight in found:
+                self.require_control(weight, "bits")
+        scalable = [weight for weight in found if "bits" in getattr(weight.quantizer, "controls", {})]
         if not scalable:
-            raise self.error(f"no layer among {[layer.name for layer, _ in found]} has a 'bits' control "
+            raise self.error(f"no layer among {[weight.name for weight in found]} has a 'bits' control "
                              "(DFP, Po2, SWC sw_bits)")
-        scalable.sort(key=lambda pair: -int(np.prod(pair[0].kernel.shape)))
-        missing = [layer.name for layer, _ in scalable if layer.name not in regularizers_of(self.model)]
+        scalable.sort(key=lambda weight: -int(np.prod(weight.kernel.shape)))
+        missing = [weight.name for weight in scalable if weight.name not in regularizers_of(self.model)]
         if missing:
             attach_qr(self.model, strength=0.0, layers=missing)
-        self._regularizers: List[QuantizationRegularizer] = [regularizers_of(self.model)[layer.name]
-                                                             for layer, _ in scalable]
+        self._regularizers: List[QuantizationRegularizer] = [regularizers_of(self.model)[weight.name]
+                                                             for weight in scalable]
         self._saved_strengths = [float(reg.strength.numpy()) for reg in self._regularizers]
         self._queue = list(range(len(scalable)))
         self._trial: Optional[Dict[str, Any]] = None
@@ -163,9 +163,10 @@ class PrecisionScaling(CompressionCallback):
     def _start_trial(self) -> None:
         """Lower the bits of the first unsettled layer, or finish when none is left."""
         while self._queue:
-            layer, quantizer = self.layers[self._queue[0]]
+            weight = self.layers[self._queue[0]]
+            quantizer = weight.quantizer
             if quantizer.bits - 1 >= self._floor(quantizer):
-                self._trial = {"layer": layer.name, "from_bits": quantizer.bits, "weights": self.model.get_weights()}
+                self._trial = {"layer": weight.name, "from_bits": quantizer.bits, "weights": self.model.get_weights()}
                 quantizer.bits = quantizer.bits - 1
                 for reg in self._regularizers:
                     reg.strength.assign(self.qr_strength)
@@ -177,11 +178,12 @@ class PrecisionScaling(CompressionCallback):
 
     def _end_trial(self) -> None:
         """Measure the trial, keep or revert it, and record it."""
-        layer, quantizer = self.layers[self._queue[0]]
+        weight = self.layers[self._queue[0]]
+        quantizer = weight.quantizer
         value = accuracy(self.model, self.x_val, self.y_val, self.batch_size)
         drop = 100.0 * (self.reference - value)
         kept = drop <= self.tolerance
-        self.trials.append({"layer": layer.name, "bits": quantizer.bits, "accuracy": value,
+        self.trials.append({"layer": weight.name, "bits": quantizer.bits, "accuracy": value,
                             "drop_points": drop, "kept": kept})
         if not kept:
             quantizer.bits = self._trial["from_bits"]
@@ -199,7 +201,7 @@ class PrecisionScaling(CompressionCallback):
     def _record(self) -> None:
         _, _, ratio = kernel_compression(self.model)
         kept = [t["accuracy"] for t in self.trials if t["kept"]]
-        self.result = {"bits": {layer.name: int(q.bits) for layer, q in self.layers}, "compression_ratio": ratio,
+        self.result = {"bits": {weight.name: int(weight.quantizer.bits) for weight in self.layers}, "compression_ratio": ratio,
                        "reference_accuracy": self.reference, "accuracy": kept[-1] if kept else self.reference,
                        "trials": list(self.trials), "done": self._trial is None and not self._queue}
 
@@ -211,7 +213,7 @@ class PrecisionScaling(CompressionCallback):
                 self._end_trial()
                 self._start_trial()
         if logs is not None:
-            logs["mean_bits"] = float(np.mean([q.bits for _, q in self.layers]))
+            logs["mean_bits"] = float(np.mean([weight.quantizer.bits for weight in self.layers]))
 
     def on_train_end(self, logs: Optional[Dict[str, Any]] = None) -> None:
         if self._trial is not None:
@@ -254,8 +256,8 @@ def scale_precision(model: tf.keras.Model, data: Tuple[np.ndarray, np.ndarray],
         >>> result["bits"], round(result["compression_ratio"], 2)
         ({'dense': 5, 'out': 6}, 5.8)
     """
-    candidates = [q for layer, q in quantized_layers(model)
-                  if "bits" in getattr(q, "controls", {}) and (layers is None or layer.name in layers)]
+    candidates = [w.quantizer for w in quantized_slots(model)
+                  if "bits" in getattr(w.quantizer, "controls", {}) and (layers is None or w.name in layers)]
     trials = sum(max(0, q.bits - max(min_bits, q.bits_range[0])) + 1 for q in candidates)
     scaler = PrecisionScaling(validation_data[0], validation_data[1], tolerance=tolerance,
                               fine_tune_epochs=fine_tune_epochs, min_bits=min_bits, qr_strength=qr_strength,

@@ -33,11 +33,12 @@ import numpy as np
 import tensorflow as tf
 from tensorflow_model_optimization.python.core.sparsity.keras import pruning_schedule as tfmot_schedules
 
-from .base import CompressionCallback, LayerAndQuantizer, check_steps
+from ..methods import is_compression_quantizer, method_of_quantizer
+from ..walker import WeightSlot
+from .base import CompressionCallback, check_steps
 
 Target = Union[None, float, Mapping[str, float]]
 #: keras_wc methods that zero weights exactly when the latent weight is zero
-MASKABLE_METHODS = ("dfp", "po2")
 #: TF-MOT schedules known by name to :func:`schedule_from_config`
 SCHEDULES = {"ConstantSparsity": tfmot_schedules.ConstantSparsity,
              "PolynomialDecay": tfmot_schedules.PolynomialDecay}
@@ -64,8 +65,8 @@ def schedule_from_config(config: Mapping[str, Any]) -> tfmot_schedules.PruningSc
 class _Pruner:
     """Moves one layer's pruning setting to ``progress`` of the way from dense to target."""
 
-    def __init__(self, layer: tf.keras.layers.Layer, quantizer: Any, target: float):
-        self.layer, self.quantizer, self.target = layer, quantizer, target
+    def __init__(self, weight: WeightSlot, target: float):
+        self.weight, self.quantizer, self.target = weight, weight.quantizer, target
 
     def apply(self, progress: float) -> None:
         raise NotImplementedError
@@ -86,27 +87,26 @@ class _ActiveKPruner(_Pruner):
 
 
 class _MaskPruner(_Pruner):
-    def __init__(self, layer: tf.keras.layers.Layer, quantizer: Any, target: float,
-                 strategy: tf.distribute.Strategy):
-        super().__init__(layer, quantizer, target)
+    def __init__(self, weight: WeightSlot, target: float, strategy: tf.distribute.Strategy):
+        super().__init__(weight, target)
         with strategy.scope():
-            self.mask = tf.Variable(np.ones(layer.kernel.shape, np.float32), trainable=False,
-                                    name=f"{layer.name}_kwc_mask")
+            self.mask = tf.Variable(np.ones(weight.kernel.shape, np.float32), trainable=False,
+                                    name=f"{weight.layer.name}_{weight.slot.weight}_kwc_mask")
         self.active = False
 
     def apply(self, progress: float) -> None:
-        magnitude = np.abs(self.layer.kernel.numpy()).ravel()
+        magnitude = np.abs(self.weight.kernel.numpy()).ravel()
         count = int(round(self.target * progress * magnitude.size))
         mask = np.ones(magnitude.size, np.float32)
         if count > 0:
             mask[np.argsort(magnitude, kind="stable")[:count]] = 0.0
-        self.mask.assign(mask.reshape(self.layer.kernel.shape))
+        self.mask.assign(mask.reshape(self.weight.kernel.shape))
         self.active = count > 0
         self.after_step()
 
     def after_step(self) -> None:
         if self.active:
-            self.layer.kernel.assign(self.layer.kernel * self.mask)
+            self.weight.kernel.assign(self.weight.kernel * self.mask)
 
 
 class GradualPruning(CompressionCallback):
@@ -148,7 +148,7 @@ class GradualPruning(CompressionCallback):
         self.target = dict(target) if isinstance(target, Mapping) else target
         self.pruners: List[_Pruner] = []
 
-    def _setup(self, found: List[LayerAndQuantizer]) -> List[LayerAndQuantizer]:
+    def _setup(self, found: List[WeightSlot]) -> List[WeightSlot]:
         for argument in ("begin_step", "end_step"):
             if not hasattr(self.schedule, argument):
                 raise self.error(f"schedule={self.schedule!r} has no {argument}; use a TF-MOT PruningSchedule")
@@ -160,18 +160,19 @@ class GradualPruning(CompressionCallback):
         self._compiled = tf.function(self.schedule, input_signature=[tf.TensorSpec([], tf.int64)])
         self._compiled(tf.constant(0, tf.int64))  # trace now, not inside the first training step
         self._progress_now: Optional[float] = None
-        self.pruners = [self._pruner(layer, q) for layer, q in found]
+        self.pruners = [self._pruner(weight) for weight in found]
         self._apply(self._progress(self.step) if self.step >= self.schedule.begin_step else 0.0)
         return found
 
-    def _pruner(self, layer: tf.keras.layers.Layer, quantizer: Any) -> _Pruner:
-        target = self.target.get(layer.name) if isinstance(self.target, dict) else self.target
+    def _pruner(self, weight: WeightSlot) -> _Pruner:
+        quantizer = weight.quantizer
+        target = self.target.get(weight.name) if isinstance(self.target, dict) else self.target
         controls = getattr(quantizer, "controls", {})
-        where = f"layer {layer.name!r} ({quantizer})"
+        where = f"layer {weight.name!r} ({quantizer})"
         if "prune_threshold" in controls:
             if target is None or not 0.0 <= float(target) < 1.0:
                 raise self.error(f"{where}: target={target!r}; an SWC layer needs a final prune_threshold in [0, 1)")
-            return _ThresholdPruner(layer, quantizer, float(target))
+            return _ThresholdPruner(weight, float(target))
         if "active_k" in controls:
             count = quantizer.k if target is None else target
             if 0 < count < 1:  # an admitted fraction of non-zeros per group
@@ -179,15 +180,14 @@ class GradualPruning(CompressionCallback):
             if not (float(count).is_integer() and 1 <= count <= quantizer.k):
                 raise self.error(f"{where}: target={target!r}; a SparseTernary layer needs a non-zero count per "
                                  f"group in [1, k={quantizer.k}] or an admitted fraction in (0, 1) giving one")
-            return _ActiveKPruner(layer, quantizer, int(count))
-        method = getattr(quantizer, "method", None)
-        if method is not None and method not in MASKABLE_METHODS:
+            return _ActiveKPruner(weight, int(count))
+        if is_compression_quantizer(quantizer) and not method_of_quantizer(quantizer).zero_preserving:
             raise self.error(f"{where}: quantizer has no pruning control (prune_threshold, active_k) and does not "
                              "map zero weights to zero; pass layers=[...] without it")
         target = self._final if target is None else float(target)
         if not 0.0 <= target < 1.0:
             raise self.error(f"{where}: target={target!r}; a mask sparsity must be in [0, 1)")
-        return _MaskPruner(layer, quantizer, target, self.model.distribute_strategy)
+        return _MaskPruner(weight, target, self.model.distribute_strategy)
 
     def _sparsity(self, step: int) -> float:
         return float(self.schedule(tf.constant(step, tf.int64))[1])

@@ -12,7 +12,8 @@ from __future__ import annotations
 from typing import Any, Dict, List, Optional, Sequence
 
 from ..regularizers import QuantizationRegularizer, regularizers_of
-from .base import CompressionCallback, LayerAndQuantizer, check_steps
+from ..walker import WeightSlot
+from .base import CompressionCallback, check_steps
 
 
 class QRSchedule(CompressionCallback):
@@ -45,7 +46,7 @@ class QRSchedule(CompressionCallback):
         self.regularizers: List[QuantizationRegularizer] = []
         self._current: Optional[float] = None
 
-    def _setup(self, found: List[LayerAndQuantizer]) -> List[LayerAndQuantizer]:
+    def _setup(self, found: List[WeightSlot]) -> List[WeightSlot]:
         check_steps(type(self).__name__, self.begin_step, self.end_step)
         if self.end_step == -1:
             raise self.error("end_step=-1: the ramp needs an end step")
@@ -53,7 +54,7 @@ class QRSchedule(CompressionCallback):
             raise self.error(f"strength={self.strength}: must be >= 0")
         if self.power <= 0:
             raise self.error(f"power={self.power}: must be > 0")
-        names = {layer.name for layer, _ in found}
+        names = {weight.name for weight in found}
         attached = {name: reg for name, reg in regularizers_of(self.model).items() if name in names}
         if not attached:
             raise self.error(f"no layer among {sorted(names)} has a QuantizationRegularizer; "
@@ -61,7 +62,7 @@ class QRSchedule(CompressionCallback):
         self.regularizers = list(attached.values())
         self._current = None
         self._assign(self.value(self.step))
-        return [(layer, q) for layer, q in found if layer.name in attached]
+        return [weight for weight in found if weight.name in attached]
 
     def value(self, step: int) -> float:
         """The strength at ``step``.

@@ -8,17 +8,19 @@ integer can overflow (docs/datapath.md, "Widths").
 
 from __future__ import annotations
 
-from typing import Callable, Dict, List, Tuple, Union
+from typing import Callable, Dict, List, Optional, Tuple, Union
 
 import numpy as np
 import tensorflow as tf
 
-from ..quantizers.base import CompressionQuantizer, Encoding
+from ..methods import is_compression_quantizer, method_of
+from ..methods.base import wide
+from ..quantizers.base import Encoding
 from ..quantizers.fixedpoint import FixedPoint
-from . import methods
 from .formats import ActivationQuant, format_for, parse_format
 from .geometry import Geometry
 from .qkeras_weights import encode_qkeras
+from ..walker import slot_of
 from .specs import (AddSpec, AffineSpec, CompressedSpec, IdentitySpec, InputSpec, LayerSpec, PoolSpec,
                     QuantizeSpec, ReluSpec, ReshapeSpec)
 
@@ -40,7 +42,7 @@ Specs = Dict[str, LayerSpec]
 def _round_half_even(values: np.ndarray, frac: int, scale: int = 1) -> np.ndarray:
     """``round_half_even(values * scale * 2**frac)`` as exact Python ints (float32/64 inputs)."""
     scaled = np.asarray(values, np.float64) * float(scale) * 2.0 ** frac
-    return methods.wide(np.round(scaled))
+    return wide(np.round(scaled))
 
 
 def _inbound(model: tf.keras.Model, layer: tf.keras.layers.Layer) -> Tuple[str, ...]:
@@ -91,21 +93,19 @@ def _geometry(layer, kind: str, source: LayerSpec) -> Geometry:
     return Geometry.conv(kind, source.output_shape, layer.kernel_size, layer.strides, layer.padding, _shape(layer)[-1])
 
 
-def _encode(layer, kind: str) -> Tuple[Encoding, str]:
+def _encode(layer) -> Tuple[Encoding, str]:
     """The integer encoding of the layer's kernel and the quantizer's text."""
-    depthwise = kind == "depthwise2d"
-    quantizer = layer.depthwise_quantizer_internal if depthwise else layer.kernel_quantizer_internal
-    kernel = (layer.depthwise_kernel if depthwise else layer.kernel).numpy()
+    weight = slot_of(layer)
+    quantizer, kernel, expected = weight.quantizer, weight.kernel.numpy(), weight.slot.kernel_layout
     if quantizer is None:
         raise ValueError(f"layer {layer.name!r}: a float kernel is not HLS-exact; give it a keras_wc quantizer "
                          "(SWC, DFP, Po2, SparseTernary, PolyApprox) or QKeras quantized_bits/quantized_po2")
-    if isinstance(quantizer, CompressionQuantizer):
-        expected = "depthwise" if depthwise else "auto"
+    if is_compression_quantizer(quantizer):
         if quantizer.kernel_layout != expected:
             raise ValueError(f"layer {layer.name!r}: {quantizer} has kernel_layout={quantizer.kernel_layout!r}; "
                              f"this layer needs kernel_layout={expected!r}")
         return quantizer.encode(kernel), str(quantizer)
-    return encode_qkeras(quantizer, kernel, "depthwise" if depthwise else "auto", layer.name), str(quantizer)
+    return encode_qkeras(quantizer, kernel, expected, layer.name), str(quantizer)
 
 
 def _bias(layer, n_out: int) -> np.ndarray:
@@ -133,26 +133,38 @@ def _compressed(layer, inputs, specs: Specs) -> CompressedSpec:
                          "supported; use activation=None and a separate QActivation")
     source = _only(layer, inputs, specs)
     geometry = _geometry(layer, kind, source)
-    encoding, text = _encode(layer, kind)
-    key = methods.method_key(encoding)
-    weight_frac = methods.frac(encoding)
-    denominator = methods.denominator(encoding)
+    encoding, text = _encode(layer)
+    method = method_of(encoding)
+    weight_frac = method.frac(encoding)
+    denominator = method.denominator(encoding)
     float_bias = _bias(layer, encoding.layout.n_out)
     extra = _bias_extra_bits(float_bias, int(weight_frac.max()) + source.output_format.frac)
     align = weight_frac.max() - weight_frac + extra
     frac = int(weight_frac.max()) + source.output_format.frac + extra
-    gains, partial_gain = methods.gains(encoding)
+    gains, partial_gain = method.gains(encoding)
     bias = _round_half_even(float_bias, frac, denominator)
     acc_peak = int(max((source.peak * g << int(a)) + abs(b) for g, a, b in zip(gains, align, bias)))
     result_peak = -(-acc_peak // denominator)
     return CompressedSpec(
         name=layer.name, inputs=inputs, output_shape=geometry.output_shape,
-        output_format=format_for(result_peak, frac), peak=result_peak, method=key, source=text,
+        output_format=format_for(result_peak, frac), peak=result_peak, method=method.name, source=text,
         encoding=encoding, geometry=geometry, patch_index=geometry.patch_index(encoding.layout),
         input_format=source.output_format,
         partial_format=format_for(source.peak * partial_gain, source.output_format.frac),
         acc_format=format_for(acc_peak, frac), denominator=denominator, align=align.astype(np.int64),
-        bias=bias)
+        bias=bias, weight_quantizer_bits=_qkeras_bits(slot_of(layer).quantizer),
+        bias_quantizer_bits=_declared_bits(getattr(layer, "bias_quantizer_internal", None)))
+
+
+def _qkeras_bits(quantizer) -> Optional[int]:
+    """``bits`` of a QKeras weight quantizer (32 when it declares none); ``None`` for a keras_wc quantizer."""
+    return None if is_compression_quantizer(quantizer) else (_declared_bits(quantizer) or 32)
+
+
+def _declared_bits(quantizer) -> Optional[int]:
+    """The ``bits`` a quantizer declares, ``None`` without a quantizer or ``bits``."""
+    bits = getattr(quantizer, "bits", None)
+    return None if bits is None else int(bits)
 
 
 # -- other layers ---------------------------------------------------------------------------

@@ -118,7 +118,7 @@ class CompressedSpec(LayerSpec):
     ``output_format.frac`` (the accumulator stands for ``A' / denominator * 2**-frac``).
 
     Attributes:
-        method: ``swc_fixed``, ``swc_po2``, ``dfp``, ``po2``, ``ternary`` or ``poly``.
+        method: the registered method's name (:mod:`keras_wc.methods`).
         source: the weight quantizer, as text.
         encoding: the kernel's :class:`~keras_wc.quantizers.Encoding`.
         geometry: receptive fields.
@@ -130,6 +130,9 @@ class CompressedSpec(LayerSpec):
         align: ``(n_out,)`` left shifts onto the common grid: DFP per-channel differences plus
             the extra bits (``<= BIAS_EXTRA_BITS``) that make a float bias exact.
         bias: ``(n_out,)`` integers on the accumulator grid (``round_half_even(b * D * 2**frac)``).
+        weight_quantizer_bits: the ``bits`` of a QKeras weight quantizer (the layer then runs on
+            hls4ml's own kernel); ``None`` for a keras_wc quantizer (the method's SQNAP core).
+        bias_quantizer_bits: the ``bits`` of the layer's bias quantizer, ``None`` for a float bias.
     """
 
     kind: ClassVar[str] = "compressed"
@@ -144,6 +147,13 @@ class CompressedSpec(LayerSpec):
     denominator: int
     align: np.ndarray
     bias: np.ndarray
+    weight_quantizer_bits: Optional[int] = None
+    bias_quantizer_bits: Optional[int] = None
+
+    @property
+    def sqnap(self) -> bool:
+        """Whether the layer runs on its method's SQNAP core (a keras_wc quantizer)."""
+        return self.weight_quantizer_bits is None
 
     def to_dict(self) -> Dict[str, Any]:
         out = super().to_dict()

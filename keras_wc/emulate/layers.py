@@ -12,10 +12,10 @@ from typing import Callable, Dict, List, Tuple
 
 import numpy as np
 
+from ..methods import method_of
 from ..datapath.arith import int_array, max_abs, round_div
 from ..datapath.specs import (AddSpec, AffineSpec, CompressedSpec, IdentitySpec, LayerSpec, PoolSpec,
                               QuantizeSpec, ReluSpec)
-from .kernels import KERNELS
 from .patches import grouped_inputs, patches, row_chunks
 
 Peaks = Dict[str, int]
@@ -33,7 +33,7 @@ def compressed(spec: CompressedSpec, inputs: List[np.ndarray]) -> Output:
     bound = 1 << spec.acc_format.bits
     rows = int_array(patches(x, spec.geometry), bound)
     rows = rows.reshape(-1, rows.shape[-1])
-    kernel = KERNELS[spec.method]
+    kernel = method_of(spec.encoding).kernel
     results, partial_peak, acc_peak = [], 0, 0
     for start, stop in row_chunks(rows.shape[0], layout.n_out * layout.padded_fan_in):
         acc, partial = kernel(grouped_inputs(rows[start:stop], spec.patch_index, layout.group_size), spec.encoding)

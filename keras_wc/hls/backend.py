@@ -114,7 +114,7 @@ class SQNAPBackend(VivadoBackend):
     # -- configuration -----------------------------------------------------------------------
     def create_initial_config(self, part="xcvu13p-flga2577-2-e", clock_period=5, clock_uncertainty=None,
                               io_type="io_parallel", namespace=None, write_weights_txt=True, write_tar=False,
-                              tb_output_stream="file", flavor="Vitis", input_format=None, **_):
+                              tb_output_stream="file", flavor="Vitis", input_format=None, datapath=None, **_):
         """The initial hls4ml config of an SQNAP project.
 
         Args:
@@ -129,6 +129,8 @@ class SQNAPBackend(VivadoBackend):
             flavor: ``"Vitis"`` or ``"Vivado"`` (which tcl scripts are written).
             input_format: the model input's fixed-point format (``"ufixed<8,0>"``) or ``None``
                 for the keras_wc datapath default (the first QActivation's format).
+            datapath: ``{layer name: spec}``, the conversion's description of the model
+                (:func:`keras_wc.hls.convert` passes it; ``None``: the ``sqnap:describe`` pass makes it).
 
         Returns:
             The config dict (hls4ml's Vivado keys plus ``SQNAPFlavor``/``SQNAPInputFormat``).
@@ -149,6 +151,10 @@ class SQNAPBackend(VivadoBackend):
                                                write_tar=write_tar, tb_output_stream=tb_output_stream)
         config[FLAVOR_KEY] = flavor
         config[INPUT_FORMAT_KEY] = None if input_format is None else str(input_format)
+        if datapath is not None:
+            from .passes import DATAPATH_KEY
+
+            config[DATAPATH_KEY] = datapath
         return config
 
     # -- compilation -------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Optional, Union
+from typing import Any, Dict, Optional, Union
 
 import numpy as np
 
@@ -166,13 +166,22 @@ def write_rows(path: Path, rows: np.ndarray) -> None:
 
 
 def quantized_inputs(model: Any, x: np.ndarray, input_format: Optional[str]) -> np.ndarray:
-    """``x`` on the input grid (the declared format, or the first QActivation's), as float64."""
+    """``x`` on a Keras model's input grid (the declared format, or the first QActivation's), as float64.
+
+    Example:
+        >>> xq = quantized_inputs(model, x, "ufixed<8,0>")   # what convert(x_test=x) writes
+    """
     from keras_wc.datapath.describe import describe_model
+
+    return grid_inputs({spec.name: spec for spec in describe_model(model, input_format)}, x)
+
+
+def grid_inputs(specs: Dict[str, Any], x: np.ndarray) -> np.ndarray:
+    """``x`` on the input grid of a datapath (``{layer name: spec}``), as float64."""
     from keras_wc.datapath.formats import ActivationQuant
 
     from .passes import input_format_of
 
-    specs = {spec.name: spec for spec in describe_model(model, input_format)}
     first = next(iter(specs.values()))
     fmt = input_format_of(specs, first)
     quant = ActivationQuant.from_format(fmt)
@@ -183,30 +192,30 @@ def quantized_inputs(model: Any, x: np.ndarray, input_format: Optional[str]) -> 
     return integers.astype(np.float64) * 2.0 ** -fmt.frac
 
 
-def emulated_outputs(model: Any, x: np.ndarray, input_format: Optional[str]) -> np.ndarray:
+def emulated_outputs(specs: Dict[str, Any], x: np.ndarray) -> np.ndarray:
     """The emulator's outputs for ``x`` as float64 (exact values), flattened per sample."""
-    from keras_wc.emulate.run import emulate
+    from keras_wc.emulate.run import run
 
-    return np.asarray(emulate(model, x, input_format=input_format), dtype=np.float64).reshape(len(x), -1)
+    return np.asarray(run(list(specs.values()), x).output, dtype=np.float64).reshape(len(x), -1)
 
 
-def write_tb_data(hls_model: Any, model: Any, x_test: np.ndarray, input_format: Optional[str]) -> Path:
+def write_tb_data(hls_model: Any, model: Any, x_test: np.ndarray, specs: Dict[str, Any]) -> Path:
     """Write ``tb_data/``: inputs on the input grid, emulator outputs, Keras outputs.
 
     Args:
         hls_model: the written hls4ml model.
         model: the Keras model.
         x_test: test inputs (batch first).
-        input_format: the declared input format or ``None``.
+        specs: the conversion's datapath (``{layer name: spec}``).
 
     Returns:
         The ``tb_data`` folder.
     """
     tb = Path(hls_model.config.get_output_dir()) / "tb_data"
     tb.mkdir(exist_ok=True)
-    x = quantized_inputs(model, np.asarray(x_test, np.float32), input_format)
+    x = grid_inputs(specs, np.asarray(x_test, np.float32))
     write_rows(tb / TB_INPUT, x)
-    write_rows(tb / TB_EXPECTED, emulated_outputs(model, x, input_format))
+    write_rows(tb / TB_EXPECTED, emulated_outputs(specs, x))
     keras_out = np.asarray(model.predict(x.astype(np.float32), verbose=0), np.float32)
     write_rows(tb / TB_KERAS, keras_out.astype(np.float64))
     return tb
@@ -259,18 +268,22 @@ def convert(model: Any, output_dir: PathLike, flavor: str = "Vitis", io_type: st
     check_keras2_model(model)
     ensure_registered()
     check_supported_layers(model)
+    from keras_wc.datapath.describe import describe_model
+
+    safe_model = hls_safe_model(model)
+    specs = {spec.name: spec for spec in describe_model(safe_model, input_format)}  # the one description
     path = prepare_output_dir(output_dir, overwrite)
     config = {"Model": {"Precision": "fixed<32,16>", "ReuseFactor": int(reuse_factor), "Strategy": "Latency"}}
     for key, value in (hls_config or {}).items():
         config.setdefault(key, {}).update(value) if isinstance(value, dict) else config.__setitem__(key, value)
     hls_model = hls4ml.converters.convert_from_keras_model(
-        hls_safe_model(model), output_dir=str(path), project_name=project_name, backend=BACKEND_NAME,
+        safe_model, output_dir=str(path), project_name=project_name, backend=BACKEND_NAME,
         io_type=io_type, hls_config=config, part=part, clock_period=clock_period, flavor=flavor,
-        input_format=input_format)
+        input_format=input_format, datapath=specs)
     hls_model.write()
     from .resources import write_resources
 
-    write_resources(path, model, int(reuse_factor))
+    write_resources(path, specs.values(), int(reuse_factor))
     if x_test is not None:
-        write_tb_data(hls_model, model, x_test, input_format)
+        write_tb_data(hls_model, model, x_test, specs)
     return hls_model

@@ -1,24 +1,19 @@
 """hls4ml IR layers of the keras_wc compressed layers (``SQNAPDense``, ``SQNAPConv1D``, ...).
 
-Each layer carries the :class:`~keras_wc.quantizers.Encoding` of its kernel (made by the
-parser) and turns its integer arrays into hls4ml weight variables of integer types — the
-codes, scales and coefficients exactly as ``encode()`` gave them, written flat in C order
-(``docs/hls_api.md``). Result, accumulator and bias are set later by the ``sqnap:types``
-pass from the keras_wc datapath (:mod:`keras_wc.hls.passes`), which knows the input format.
+The parser creates them without weights; the ``sqnap:assign_types`` pass attaches the layer's
+datapath spec (:class:`~keras_wc.datapath.specs.CompressedSpec`, made once per conversion) and
+calls :meth:`SQNAPLayer.add_encoding_weights`: the method's weight arguments
+(:meth:`keras_wc.methods.Method.arguments`) become integer hls4ml weight variables
+``sq_<name><index>`` — the codes, scales and coefficients exactly as ``encode()`` gave them,
+written flat in C order — plus the shared ``align`` shifts (``docs/hls_api.md``).
 """
 
 from __future__ import annotations
-
-from typing import Dict, List
 
 import numpy as np
 from hls4ml.model.attributes import Attribute, ConfigurableAttribute, TypeAttribute
 from hls4ml.model.layers import Layer, layer_map, register_layer
 from hls4ml.model.types import IntegerPrecisionType
-
-#: encoding array name -> C++ variable prefix (the generated name is ``<prefix><index>``)
-WEIGHT_PREFIX = {"codes": "sq_c", "maw": "sq_m", "delta": "sq_d", "mean": "sq_mu", "coef": "sq_k",
-                 "frac": "sq_f", "table": "sq_t"}
 
 
 def integer_precision(values: np.ndarray) -> IntegerPrecisionType:
@@ -36,36 +31,36 @@ def integer_precision(values: np.ndarray) -> IntegerPrecisionType:
     return IntegerPrecisionType(width=magnitude.bit_length() + int(signed), signed=signed)
 
 
+def align_shifts(spec) -> np.ndarray:
+    """The epilogue's left shifts: one per layer when all outputs agree, else one per output.
+
+    Example:
+        >>> align_shifts(spec).tolist()    # a per-layer DFP layer with an on-grid bias
+        [0]
+    """
+    align = np.asarray(spec.align, np.int64).reshape(-1)
+    return align[:1] if np.all(align == align[0]) else align
+
+
 class SQNAPLayer(Layer):
-    """Common part of the SQNAP layers: the encoding's integer arrays as weight variables."""
+    """Common part of the SQNAP layers: the spec's weight arguments as weight variables."""
 
     _expected_attributes = [
-        Attribute("sqnap_encoding", value_type=object),
         ConfigurableAttribute("reuse_factor", default=1),
         TypeAttribute("accum"),
     ]
 
-    #: per-method array order (the order of the kernel's weight arguments)
-    ARRAY_ORDER = ("codes", "maw", "delta", "mean", "coef")
-
-    def encoding_arrays(self) -> Dict[str, np.ndarray]:
-        """The encoding's arrays that become weight variables, in argument order."""
-        enc = self.get_attr("sqnap_encoding")
-        arrays = {name: enc.arrays[name] for name in self.ARRAY_ORDER if name in enc.arrays}
-        for name, value in enc.arrays.items():
-            arrays.setdefault(name, value)
-        return arrays
-
-    def weight_names(self) -> List[str]:
-        """Attribute names of the encoding weight variables, in argument order."""
-        return [f"sq_{name}" for name in self.encoding_arrays()]
-
     def add_encoding_weights(self) -> None:
-        for name, values in self.encoding_arrays().items():
-            prefix = WEIGHT_PREFIX.get(name, f"sq_{name}_")
+        """Add ``sq_<name>`` for every non-local method argument, and ``sq_align``."""
+        from keras_wc.methods import method_of
+
+        spec = self.get_attr("sqnap_spec")
+        arrays = [(arg.name, arg.values) for arg in method_of(spec.encoding).arguments(spec.encoding)
+                  if arg.local is None]
+        for name, values in arrays + [("align", align_shifts(spec))]:
             data = np.ascontiguousarray(values).astype(np.int64)
-            self.add_weights_variable(name=f"sq_{name}", var_name=prefix + "{index}",
-                                      type_name=prefix + "{index}_t", precision=integer_precision(data),
+            self.add_weights_variable(name=f"sq_{name}", var_name=f"sq_{name}{{index}}",
+                                      type_name=f"sq_{name}{{index}}_t", precision=integer_precision(data),
                                       data=data)
 
 
@@ -78,7 +73,6 @@ class SQNAPDense(SQNAPLayer):
         shape = list(self.get_input_variable().shape)
         shape[-1] = self.attributes["n_out"]
         self.add_output_variable(shape)
-        self.add_encoding_weights()
 
 
 class SQNAPConv1D(SQNAPLayer):
@@ -89,10 +83,7 @@ class SQNAPConv1D(SQNAPLayer):
                             Attribute("pad_left"), Attribute("pad_right")]
 
     def initialize(self) -> None:
-        if self.get_attr("data_format", "channels_last") != "channels_last":
-            raise ValueError(f"layer {self.name!r} ({self.get_attr('keras_class')}): only channels_last is supported")
         self.add_output_variable([self.attributes["out_width"], self.attributes["n_filt"]])
-        self.add_encoding_weights()
 
 
 class SQNAPConv2D(SQNAPLayer):
@@ -105,11 +96,8 @@ class SQNAPConv2D(SQNAPLayer):
                             Attribute("pad_left"), Attribute("pad_right")]
 
     def initialize(self) -> None:
-        if self.get_attr("data_format", "channels_last") != "channels_last":
-            raise ValueError(f"layer {self.name!r} ({self.get_attr('keras_class')}): only channels_last is supported")
         self.add_output_variable([self.attributes["out_height"], self.attributes["out_width"],
                                   self.attributes["n_filt"]])
-        self.add_encoding_weights()
 
 
 class SQNAPDepthwiseConv2D(SQNAPConv2D):

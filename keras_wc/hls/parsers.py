@@ -25,10 +25,11 @@ SQNAP_CLASSES: Dict[str, Tuple[str, str]] = {
 
 
 def keras_wc_quantizer_names() -> set:
-    """Class names of every keras_wc compression quantizer (plain and ``keras_wc>`` forms)."""
-    from keras_wc.quantizers.registry import PACKAGE, QUANTIZERS
+    """Class names of every registered method's quantizer (plain and ``keras_wc>`` forms)."""
+    from keras_wc.methods import quantizer_classes
+    from keras_wc.quantizers.registry import PACKAGE
 
-    names = {cls.__name__ for cls in QUANTIZERS}
+    names = {cls.__name__ for cls in quantizer_classes()}
     return names | {f"{PACKAGE}>{name}" for name in names}
 
 
@@ -50,22 +51,12 @@ def compression_quantizer_config(keras_layer: Dict[str, Any]) -> Optional[Dict[s
     return None
 
 
-def build_quantizer(config: Dict[str, Any]):
-    """Rebuild a keras_wc quantizer from its serialized config."""
-    from keras_wc.quantizers.registry import QUANTIZERS
-
-    name = config["class_name"].split(">")[-1]
-    classes = {cls.__name__: cls for cls in QUANTIZERS}
-    return classes[name].from_config(config.get("config", {}))
-
-
 def parse_sqnap_layer(keras_layer, input_names, input_shapes, data_reader):
     """Parse a keras_wc-quantized layer into an SQNAP IR layer dict.
 
-    The kernel is encoded here (``quantizer.encode``) so the IR layer carries an
-    :class:`~keras_wc.quantizers.Encoding` and never float weights; the ``sqnap:assign_types``
-    pass then replaces it by the datapath spec's encoding (made from the Keras layer's own
-    quantizer instance, whose training controls a config round trip may not carry).
+    The IR layer carries no weights: the ``sqnap:assign_types`` pass attaches the layer's
+    datapath spec (the conversion's one encoding of the kernel, made from the Keras layer's
+    own quantizer instance with its training controls) and its integer weight arrays.
 
     Args:
         keras_layer: the layer's JSON dict.
@@ -81,24 +72,13 @@ def parse_sqnap_layer(keras_layer, input_names, input_shapes, data_reader):
     from hls4ml.converters.keras.qkeras import get_quantizer_from_config
 
     keras_class = keras_layer["class_name"]
-    ir_class, key = SQNAP_CLASSES[keras_class]
-    if keras_class == "QDense":
-        layer, output_shape = parse_dense_layer(keras_layer, input_names, input_shapes, data_reader)
-        kernel = layer.pop("weight_data")
-    elif keras_class == "QConv1D":
-        layer, output_shape = parse_conv1d_layer(keras_layer, input_names, input_shapes, data_reader)
-        kernel = layer.pop("weight_data")
-    else:
-        layer, output_shape = parse_conv2d_layer(keras_layer, input_names, input_shapes, data_reader)
-        kernel = layer.pop("depthwise_data" if keras_class == "QDepthwiseConv2D" else "weight_data")
-    config = keras_layer["config"][key]
-    quantizer = build_quantizer(config)
-    if keras_class == "QDepthwiseConv2D" and quantizer.kernel_layout != "depthwise":
-        raise ValueError(f"layer {layer['name']!r} (QDepthwiseConv2D): its keras_wc quantizer {quantizer} "
-                         "needs kernel_layout='depthwise'")
+    ir_class, _ = SQNAP_CLASSES[keras_class]
+    parse = {"QDense": parse_dense_layer, "QConv1D": parse_conv1d_layer}.get(keras_class, parse_conv2d_layer)
+    layer, output_shape = parse(keras_layer, input_names, input_shapes, data_reader)
+    for float_kernel in ("weight_data", "depthwise_data"):
+        layer.pop(float_kernel, None)
     layer["class_name"] = ir_class
     layer["keras_class"] = keras_class
-    layer["sqnap_encoding"] = quantizer.encode(kernel)
     bias_config = keras_layer["config"].get("bias_quantizer")
     if isinstance(bias_config, dict) and bias_config.get("class_name") in keras_wc_quantizer_names():
         layer["bias_quantizer"] = None  # the datapath spec puts the bias on the accumulator grid exactly

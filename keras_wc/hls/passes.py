@@ -1,6 +1,6 @@
 """``sqnap:*`` optimizer passes: explicit types for every layer from the keras_wc datapath.
 
-hls4ml falls back to ``fixed<16,6>`` wherever it cannot infer a type (HLS4ML-NOTES). This pass
+hls4ml falls back to ``fixed<16,6>`` wherever it cannot infer a type. The ``assign_types`` pass
 replaces every layer's result (and accumulator, bias) type with the format the keras_wc
 datapath (:func:`keras_wc.datapath.describe_model`) derives from the codes' ranges, so the
 generated C++ computes the same integers as :func:`keras_wc.emulate.emulate`:
@@ -16,7 +16,6 @@ generated C++ computes the same integers as :func:`keras_wc.emulate.emulate`:
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any, Dict, Optional
 
 import numpy as np
@@ -47,25 +46,45 @@ def fixed_precision(fmt, rounding: Optional[RoundingMode] = None,
                               rounding_mode=rounding, saturation_mode=saturation)
 
 
-def keras_model_of(model) -> Any:
-    keras_model = model.config.config.get("KerasModel")
-    if keras_model is None:
-        raise ValueError("the SQNAP backend converts Keras models only (config['KerasModel'] is missing)")
-    return keras_model
+#: key of the datapath (``{layer name: spec}``) in an hls4ml model config (not written to the yml)
+DATAPATH_KEY = "_SQNAPDatapath"
 
 
-def model_specs(model) -> Dict[str, Any]:
-    """``{layer name: spec}`` of :func:`keras_wc.datapath.describe_model`, cached on the config."""
-    cache = model.config.config.get("_SQNAPSpecs")
-    if cache is None:
+def datapath_of(model) -> Dict[str, Any]:
+    """``{layer name: spec}``: the conversion's one description of the model.
+
+    :func:`keras_wc.hls.convert` describes the model before hls4ml parses it and hands the
+    specs over in the config; the ``sqnap:describe`` pass makes the same description when
+    hls4ml's own ``convert_from_keras_model(..., backend="SQNAP")`` is the entry point.
+
+    Raises:
+        ValueError: the conversion has no description (the describe pass did not run).
+    """
+    datapath = model.config.config.get(DATAPATH_KEY)
+    if datapath is None:
+        raise ValueError("the SQNAP conversion has no datapath description; convert with keras_wc.hls.convert")
+    return datapath
+
+
+class DescribeModel(ModelOptimizerPass):
+    """Describe the Keras model once, unless the conversion already brought its description."""
+
+    def __init__(self):
+        self.name = "describe"
+
+    def transform(self, model) -> bool:
+        if model.config.config.get(DATAPATH_KEY) is not None:
+            return False
         from keras_wc.datapath.describe import describe_model
 
         from .backend import INPUT_FORMAT_KEY
 
-        specs = describe_model(keras_model_of(model), model.config.get_config_value(INPUT_FORMAT_KEY))
-        cache = {spec.name: spec for spec in specs}
-        model.config.config["_SQNAPSpecs"] = cache
-    return cache
+        keras_model = model.config.config.get("KerasModel")
+        if keras_model is None:
+            raise ValueError("the SQNAP backend converts Keras models only (config['KerasModel'] is missing)")
+        specs = describe_model(keras_model, model.config.get_config_value(INPUT_FORMAT_KEY))
+        model.config.config[DATAPATH_KEY] = {spec.name: spec for spec in specs}
+        return False
 
 
 def input_format_of(specs: Dict[str, Any], input_spec) -> Any:
@@ -113,57 +132,6 @@ def _set_bias(node, spec) -> None:
                                                 if node.get_attr("bias_data") is not None else -1))
 
 
-def folded_encoding(spec):
-    """The spec's encoding with the left shift ``align`` folded into its scales.
-
-    The datapath computes ``A' = (A << align[o]) + bias`` (``align`` puts every output and a
-    finer bias grid on one common grid). The kernels add the bias to ``A`` directly, so the
-    shift is moved into the integers that scale ``A`` — exact, only wider:
-    SWC ``maw << a`` (``maw_frac + a``), ternary ``delta``/``mean << a`` (``delta_frac + a``),
-    poly ``coef << a`` (``coef_frac + a``), Po2 codes ``sign*(|c| + a)`` (``e_min - a``),
-    DFP ``codes[o] << align[o]`` per output.
-    """
-    enc = spec.encoding
-    align = np.asarray(spec.align).astype(np.int64).reshape(-1)
-    if not np.any(align):
-        return enc
-    arrays = {k: np.asarray(v).astype(np.int64) for k, v in enc.arrays.items()}
-    params = dict(enc.params)
-    if enc.method == "dfp":
-        shape = (-1,) + (1,) * (arrays["codes"].ndim - 1)
-        arrays["codes"] = arrays["codes"] << align.reshape(shape)
-        return replace(enc, arrays=arrays, params=params)
-    if np.any(align != align[0]):
-        raise ValueError(f"layer {spec.name!r}: per-output alignment is only supported for DFP")
-    shift = int(align[0])
-    if enc.method == "swc":
-        arrays["maw"] = arrays["maw"] << shift
-        params["maw_frac"] = int(params["maw_frac"]) + shift
-    elif enc.method == "ternary":
-        for name in ("delta", "mean"):
-            if name in arrays:
-                arrays[name] = arrays[name] << shift
-        params["delta_frac"] = int(params["delta_frac"]) + shift
-    elif enc.method == "poly":
-        arrays["coef"] = arrays["coef"] << shift
-        params["coef_frac"] = int(params["coef_frac"]) + shift
-    elif enc.method == "po2":
-        codes = arrays["codes"]
-        arrays["codes"] = np.where(codes == 0, 0, np.sign(codes) * (np.abs(codes) + shift))
-        params["e_min"] = int(params["e_min"]) - shift
-    else:
-        raise ValueError(f"layer {spec.name!r}: cannot align method {enc.method!r}")
-    return replace(enc, arrays=arrays, params=params)
-
-
-def _set_dfp_shift(node, spec) -> None:
-    """The DFP ``shift`` array: ``{0}`` (the alignment is folded into the codes)."""
-    data = np.zeros(1, np.int64)
-    bits = 1
-    node.add_weights_variable(name="sq_shift", var_name="sq_s{index}", type_name="sq_s{index}_t",
-                              precision=IntegerPrecisionType(width=bits, signed=False), data=data)
-
-
 class AssignTypes(ModelOptimizerPass):
     """Give every layer the datapath's explicit types (see the module docstring)."""
 
@@ -171,7 +139,7 @@ class AssignTypes(ModelOptimizerPass):
         self.name = "assign_types"
 
     def transform(self, model) -> bool:
-        specs = model_specs(model)
+        specs = datapath_of(model)
         for node in list(model.get_layers()):
             self._assign(model, node, specs)
         return False
@@ -203,13 +171,8 @@ class AssignTypes(ModelOptimizerPass):
                       else IntegerPrecisionType(width=int(spec.acc_format.bits), signed=True))
             node.set_attr("sqnap_spec", spec)
             if cls.startswith("SQNAP"):
-                # the datapath's encoding (made from the Keras layer's own quantizer instance,
-                # with its training controls) is the one the emulator runs: use it
-                node.set_attr("sqnap_encoding", folded_encoding(spec))
                 node.add_encoding_weights()
             _set_bias(node, spec)
-            if cls.startswith("SQNAP") and spec.encoding.method == "dfp":
-                _set_dfp_shift(node, spec)
         elif kind == "pool":
             _set_result(node, fixed_precision(spec.output_format))
             _set_type(node, "accum", fixed_precision(spec.output_format))
@@ -221,4 +184,5 @@ class AssignTypes(ModelOptimizerPass):
             raise ValueError(f"layer {node.name!r} ({cls}): the datapath gives it no fixed-point format")
 
 
-PASSES = {"assign_types": AssignTypes}
+#: the ``sqnap:types`` flow, in order
+PASSES = {"describe": DescribeModel, "assign_types": AssignTypes}

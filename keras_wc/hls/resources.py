@@ -2,11 +2,13 @@
 
 For each weight layer, two designs of the same model:
 
-* **SQNAP** — the generated design: full multiplications and shift-add operations per output
-  position from :mod:`keras_wc.report.costs` (the same counting as the compression report),
-  weight memory = the encoding's exact stored bits (codes + scales + coefficients) plus the
-  bias; layers without a keras_wc quantizer go through hls4ml's own kernels (one multiplier
-  per weight, weights at their QKeras precision);
+* **SQNAP** — the generated design, read from the conversion's datapath description (the
+  same specs the templates emit): full multiplications and shift-add operations per output
+  position by the method's cost rule (the compression report's counting), weight memory =
+  what the C++ stores: the encoding's exact codes + scales + coefficients, the bias integers
+  at their emitted accumulator width and the alignment shifts; layers without a keras_wc
+  quantizer go through hls4ml's own kernels (one multiplier per weight, weights at their
+  QKeras precision);
 * **stock hls4ml** — every weight a multiply-accumulate (``fan_in * n_out`` multipliers per
   output position), weights at their declared precision (the QKeras quantizer's bits, or
   hls4ml's default 16 bits for a keras_wc/float kernel stock hls4ml cannot read).
@@ -22,7 +24,7 @@ import json
 import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Union
+from typing import Any, Dict, Iterable, List, Optional, Union
 
 import numpy as np
 
@@ -48,7 +50,7 @@ class ResourceReport:
     """Per-layer estimates and totals for the SQNAP design and stock hls4ml.
 
     Example:
-        >>> report = resources(model)
+        >>> report = resources(model, input_format="ufixed<8,0>")
         >>> report.totals["stock_multipliers"] / max(report.totals["sqnap_multipliers"], 1) > 1
         True
     """
@@ -78,45 +80,48 @@ class ResourceReport:
         return "\n".join([head] + rows)
 
 
-def _bits_of(quantizer: Any) -> int:
-    bits = getattr(quantizer, "bits", None)
-    return int(bits) if bits is not None else STOCK_DEFAULT_BITS
+def layer_resources(spec: Any, reuse_factor: int = 1) -> LayerResources:
+    """The estimate of one compressed layer, from its datapath spec (what the design emits).
 
+    SQNAP weight bits: the encoding's stored codes, scales and coefficients, the bias integers
+    at the accumulator width they are emitted with, and the epilogue's alignment shifts.
 
-def layer_resources(layer: Any, reuse_factor: int = 1) -> LayerResources:
-    """The estimate of one :class:`keras_wc.report.layers.KernelLayer`."""
-    from keras_wc.quantizers.base import CompressionQuantizer
-    from keras_wc.report.costs import ENCODED_COSTS
+    Args:
+        spec: a :class:`~keras_wc.datapath.specs.CompressedSpec`.
+        reuse_factor: hls4ml reuse factor.
 
-    kernel = np.asarray(layer.kernel)
-    n_weights = int(kernel.size)
-    bias_bits = 0 if layer.bias is None else int(np.size(layer.bias)) * (
-        _bits_of(layer.bias_quantizer) if layer.bias_quantizer is not None else STOCK_DEFAULT_BITS)
-    quantizer = layer.quantizer
-    declared = STOCK_DEFAULT_BITS if isinstance(quantizer, CompressionQuantizer) or quantizer is None \
-        else _bits_of(quantizer)
+    Returns:
+        Its :class:`LayerResources`.
+    """
+    from keras_wc.methods import method_of
+
+    from .layers import align_shifts, integer_precision
+
+    encoding = spec.encoding
+    n_weights = int(np.prod(encoding.layout.shape, dtype=np.int64))
+    n_bias = int(np.size(spec.bias))
+    stock_bias_bits = n_bias * (spec.bias_quantizer_bits or STOCK_DEFAULT_BITS)
     stock_mults = math.ceil(n_weights / reuse_factor)
-    stock_bits = n_weights * declared + bias_bits
-    if isinstance(quantizer, CompressionQuantizer):
-        enc = quantizer.encode(kernel)
-        cost = ENCODED_COSTS[enc.method](enc)
-        return LayerResources(layer.name, enc.method, math.ceil(cost.full_mults / reuse_factor),
-                              math.ceil(cost.shift_adds / reuse_factor), enc.memory_bits + bias_bits,
-                              stock_mults, stock_bits)
-    method = "qkeras" if quantizer is not None else "float"
-    return LayerResources(layer.name, method, stock_mults, 0, stock_bits, stock_mults, stock_bits)
+    if not spec.sqnap:
+        stock_bits = n_weights * int(spec.weight_quantizer_bits) + stock_bias_bits
+        return LayerResources(spec.name, "qkeras", stock_mults, 0, stock_bits, stock_mults, stock_bits)
+    cost = method_of(encoding).cost(encoding)
+    align = align_shifts(spec)
+    emitted = (encoding.memory_bits + n_bias * int(spec.acc_format.bits)
+               + int(align.size) * int(integer_precision(align).width))
+    return LayerResources(spec.name, spec.method, math.ceil(cost.full_mults / reuse_factor),
+                          math.ceil(cost.shift_adds / reuse_factor), emitted, stock_mults,
+                          n_weights * STOCK_DEFAULT_BITS + stock_bias_bits)
 
 
-def model_resources(model: Any, reuse_factor: int = 1) -> ResourceReport:
-    """The estimate of every weight layer of a Keras model."""
-    from keras_wc.report.layers import kernel_layers
-
-    found = kernel_layers(model)
-    layers = found[0] if isinstance(found, tuple) else found
-    return ResourceReport([layer_resources(layer, reuse_factor) for layer in layers], reuse_factor)
+def datapath_resources(specs: Iterable[Any], reuse_factor: int = 1) -> ResourceReport:
+    """The estimate of every compressed layer of a datapath (``describe_model``'s specs)."""
+    return ResourceReport([layer_resources(spec, reuse_factor) for spec in specs if spec.kind == "compressed"],
+                          reuse_factor)
 
 
-def resources(project_or_model: Union[str, Path, Any], reuse_factor: int = 1) -> ResourceReport:
+def resources(project_or_model: Union[str, Path, Any], reuse_factor: int = 1,
+              input_format: Optional[str] = None) -> ResourceReport:
     """Per-layer multipliers, shift-adds and weight bits: SQNAP design vs stock hls4ml.
 
     Args:
@@ -124,12 +129,13 @@ def resources(project_or_model: Union[str, Path, Any], reuse_factor: int = 1) ->
             or a project folder written by :func:`keras_wc.hls.convert` (its
             ``sqnap_resources.json``).
         reuse_factor: reuse factor of a Keras model (a project/graph uses its own).
+        input_format: the input format of a Keras model that does not start with a QActivation.
 
     Returns:
         A :class:`ResourceReport`.
 
     Example:
-        >>> print(resources(model).to_markdown())
+        >>> print(resources(model, input_format="ufixed<8,0>").to_markdown())
     """
     if isinstance(project_or_model, (str, Path)):
         path = Path(project_or_model) / RESOURCES_FILE
@@ -137,16 +143,19 @@ def resources(project_or_model: Union[str, Path, Any], reuse_factor: int = 1) ->
             raise FileNotFoundError(f"{path} is missing: was the project written by keras_wc.hls.convert?")
         data = json.loads(path.read_text())
         return ResourceReport([LayerResources(**row) for row in data["layers"]], int(data["reuse_factor"]))
-    keras_model = getattr(getattr(project_or_model, "config", None), "config", {}).get("KerasModel") \
-        if hasattr(project_or_model, "config") and hasattr(project_or_model.config, "config") else None
-    if keras_model is not None:
+    if hasattr(project_or_model, "config") and hasattr(project_or_model.config, "config"):
+        from .passes import datapath_of
+
         rf = int(project_or_model.config.get_config_value("HLSConfig", {}).get("Model", {}).get("ReuseFactor", 1))
-        return model_resources(keras_model, rf)
-    return model_resources(project_or_model, reuse_factor)
+        return datapath_resources(datapath_of(project_or_model).values(), rf)
+    from keras_wc.datapath.describe import describe_model
+
+    return datapath_resources(describe_model(project_or_model, input_format), reuse_factor)
 
 
-def write_resources(project_dir: Path, model: Any, reuse_factor: int) -> Path:
+def write_resources(project_dir: Path, specs: Iterable[Any], reuse_factor: int) -> Path:
     """Write ``sqnap_resources.json`` (sorted keys: deterministic) into a project."""
     path = Path(project_dir) / RESOURCES_FILE
-    path.write_text(json.dumps(model_resources(model, reuse_factor).to_dict(), indent=1, sort_keys=True) + "\n")
+    report = datapath_resources(specs, reuse_factor)
+    path.write_text(json.dumps(report.to_dict(), indent=1, sort_keys=True) + "\n")
     return path

@@ -11,8 +11,9 @@ What differs from hls4ml's own writers:
 * **exact testbench** — the generated ``<project>_test.cpp`` reads inputs as ``double`` and
   prints results with enough digits to be exact (``ap_fixed``'s ``operator<<`` rounds to the
   stream precision, 6 digits by default);
-* the ``sqnap_*.h`` headers of :func:`keras_wc.hls_include.include_dir` are registered with
-  ``backend.register_source`` and land in ``firmware/nnet_utils/``.
+* the shared ``sqnap_common.h`` and every registered method's header
+  (:mod:`keras_wc.methods`) are registered with ``backend.register_source`` and land in
+  ``firmware/nnet_utils/``.
 """
 
 from __future__ import annotations
@@ -40,10 +41,16 @@ def model_flavor(model) -> str:
 
 
 def header_sources() -> list:
-    """The ``sqnap_*.h`` headers shipped in :mod:`keras_wc.hls_include`, sorted."""
-    from keras_wc.hls_include import include_dir
+    """The shared ``sqnap_common.h`` and the header of every registered method, sorted by name.
 
-    return sorted(include_dir().glob("sqnap_*.h"))
+    A method registered from outside the package brings its own header (``Method.header``),
+    so its projects are complete.
+    """
+    from keras_wc.hls_include import include_dir
+    from keras_wc.methods import registered_methods
+
+    headers = {include_dir() / "sqnap_common.h"} | {method.header for method in registered_methods()}
+    return sorted(headers, key=lambda path: path.name)
 
 
 def register_header_sources(backend) -> None:
@@ -130,7 +137,7 @@ class SQNAPWriter(VitisWriter):
         ])
 
     def write_nnet_utils(self, model) -> None:
-        """hls4ml's headers plus the sqnap headers (registered sources)."""
+        """hls4ml's headers plus the SQNAP headers (re-registered: methods added since the backend was made)."""
         register_header_sources(model.config.backend)
         VivadoWriter.write_nnet_utils(self, model)
 

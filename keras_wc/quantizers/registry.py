@@ -1,7 +1,9 @@
 """The list of keras_wc quantizer classes and their registration with Keras and QKeras.
 
-:data:`QUANTIZERS` is the one list of compression methods: tests, the HLS writer and the
-emulator iterate over it. Each class is registered with Keras twice: as
+:data:`QUANTIZERS` lists the built-in quantizer classes; the methods themselves (and any
+registered from outside the package) live in :mod:`keras_wc.methods`, whose
+:func:`~keras_wc.methods.register_method` calls :func:`register`. Each class is registered
+with Keras twice: as
 ``"keras_wc>Name"`` (:func:`tf.keras.utils.register_keras_serializable`, which Keras uses
 when it serializes the class) and under the plain ``"Name"``, so that
 ``qkeras.get_quantizer({"class_name": "SWC", "config": {...}})`` — what hls4ml's QKeras
@@ -25,7 +27,7 @@ from .ternary import SparseTernary
 
 PACKAGE = "keras_wc"
 
-#: every keras_wc compression method, in documentation order
+#: the built-in quantizer classes, in documentation order
 QUANTIZERS: Tuple[Type[CompressionQuantizer], ...] = (SWC, PolyApprox, DFP, Po2, SparseTernary)
 
 
@@ -61,9 +63,11 @@ def custom_objects() -> Dict[str, object]:
     Example:
         >>> model = tf.keras.models.load_model("model.h5", custom_objects=custom_objects())
     """
+    from ..methods import quantizer_classes  # every registered method, extensions included
+
     objects: Dict[str, object] = {}
     _add_supported_quantized_objects(objects)
-    for cls in QUANTIZERS:
+    for cls in quantizer_classes():
         objects[cls.__name__] = cls
         objects[f"{PACKAGE}>{cls.__name__}"] = cls
     return objects

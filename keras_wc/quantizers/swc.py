@@ -202,7 +202,8 @@ class SWC(BitWidthControl, CompressionQuantizer):
             codes = tf.where(tf.abs(codes) / denominator < threshold, tf.zeros_like(codes), codes)
         else:
             codes = self._po2_codes(scaling, threshold, bits)
-        return {"codes": tf.cast(codes, tf.int32), "maw": maw_int}, {"maw_frac": frac}
+        params = {"maw_frac": frac, "sw_bits": bits, "sw_po2": self.sw_format == "po2"}
+        return {"codes": tf.cast(codes, tf.int32), "maw": maw_int}, params
 
     @staticmethod
     def _po2_codes(scaling: tf.Tensor, threshold: tf.Tensor, bits: tf.Tensor) -> tf.Tensor:
@@ -235,7 +236,7 @@ class SWC(BitWidthControl, CompressionQuantizer):
     def decode(self, encoding: Encoding) -> np.ndarray:
         """Float32 weights rebuilt from ``encoding`` (with the ``sw_bits`` it was encoded with)."""
         grouped = self._decode_grouped(encoding.arrays, encoding.params, encoding.layout, NP,
-                                       sw_bits=int(encoding.config["sw_bits"]))
+                                       sw_bits=int(encoding.params["sw_bits"]))
         return np.asarray(encoding.layout.from_groups(grouped, NP), dtype=np.float32)
 
     def _storage(self, layout: FanInLayout) -> Dict[str, Tuple[int, int]]:

@@ -3,8 +3,8 @@
 See ``docs/report.md`` for the counting rules and ``keras-wc report`` for the command line.
 """
 
-from .costs import ENCODED_COSTS, Cost
+from .costs import Cost, encoded_cost
 from .report import CompressionReport, compression_report
 from .rows import LayerRow
 
-__all__ = ["ENCODED_COSTS", "CompressionReport", "Cost", "LayerRow", "compression_report"]
+__all__ = ["CompressionReport", "Cost", "LayerRow", "encoded_cost", "compression_report"]

@@ -1,9 +1,9 @@
 """Find the layers of a Keras model that hold a kernel, with what the report needs of them.
 
-A *kernel layer* is one with a ``kernel`` (Dense, Conv1D/2D/3D and their QKeras versions)
-or a ``depthwise_kernel`` (DepthwiseConv2D); the matching QKeras quantizer attribute tells
-how its weights are stored. Other layers with weights (BatchNormalization, ...) are listed
-as skipped: the SQNAP flow folds BatchNormalization into the preceding layer.
+The kernels are the weight slots of :func:`keras_wc.walker.weight_slots` (the one model
+walker: ``kernel``, ``depthwise_kernel``, ``pointwise_kernel`` and their quantizers). Other
+layers with weights (BatchNormalization, ...) are listed as skipped: the SQNAP flow folds
+BatchNormalization into the preceding layer.
 """
 
 from __future__ import annotations
@@ -14,9 +14,7 @@ from typing import Any, List, Optional, Sequence, Tuple
 import numpy as np
 import tensorflow as tf
 
-#: (weight attribute, QKeras quantizer attribute) pairs, tried in order
-KERNEL_SLOTS = (("kernel", "kernel_quantizer_internal"), ("depthwise_kernel", "depthwise_quantizer_internal"))
-
+from ..walker import weight_slots
 
 @dataclass(frozen=True)
 class KernelLayer:
@@ -79,21 +77,27 @@ def _ensure_built(model: tf.keras.Model, input_shape: Optional[Sequence[int]]) -
 
 
 def _walk(model: tf.keras.Model, prefix: str, found: List[KernelLayer], skipped: List[str]) -> None:
-    for layer in model.layers:
-        name = prefix + layer.name
-        if isinstance(layer, tf.keras.Model):
-            _walk(layer, name + "/", found, skipped)
-            continue
-        slot = next(((w, q) for w, q in KERNEL_SLOTS if getattr(layer, w, None) is not None), None)
-        if slot is None:
-            if layer.weights:
-                skipped.append(f"{name} ({type(layer).__name__}): no kernel, not counted")
-            continue
+    slots = weight_slots(model, prefix)
+    with_slots = {id(weight.layer) for weight in slots}
+    for weight in slots:
+        layer = weight.layer
         bias = getattr(layer, "bias", None)
         found.append(KernelLayer(
-            name=name, layer_class=type(layer).__name__, kernel=np.asarray(getattr(layer, slot[0]).numpy()),
-            quantizer=getattr(layer, slot[1], None), bias=None if bias is None else np.asarray(bias.numpy()),
-            bias_quantizer=getattr(layer, "bias_quantizer_internal", None), positions=_positions(layer, name)))
+            name=weight.name, layer_class=type(layer).__name__, kernel=np.asarray(weight.kernel.numpy()),
+            quantizer=weight.quantizer, bias=None if bias is None else np.asarray(bias.numpy()),
+            bias_quantizer=getattr(layer, "bias_quantizer_internal", None), positions=_positions(layer, weight.name)))
+    for layer, name in _leaf_layers(model, prefix):
+        if id(layer) not in with_slots and layer.weights:
+            skipped.append(f"{name} ({type(layer).__name__}): no kernel, not counted")
+
+
+def _leaf_layers(model: tf.keras.Model, prefix: str):
+    """``(layer, prefixed name)`` of every non-model layer, nested models walked."""
+    for layer in model.layers:
+        if isinstance(layer, tf.keras.Model):
+            yield from _leaf_layers(layer, prefix + layer.name + "/")
+        else:
+            yield layer, prefix + layer.name
 
 
 def _positions(layer: tf.keras.layers.Layer, name: str) -> int:

@@ -9,8 +9,8 @@ import numpy as np
 import tensorflow as tf
 from qkeras.quantizers import quantized_po2
 
-from ..quantizers.base import CompressionQuantizer
-from .costs import ENCODED_COSTS, FLOAT32_BITS, SHIFT_ADD_MAX_BITS, Cost, per_weight_cost
+from ..methods import is_compression_quantizer, method_of
+from .costs import FLOAT32_BITS, SHIFT_ADD_MAX_BITS, Cost, bias_bits, declared_bits, per_weight_cost
 from .layers import KernelLayer
 
 
@@ -73,8 +73,7 @@ def layer_row(layer: KernelLayer) -> LayerRow:
         Its :class:`LayerRow`.
 
     Raises:
-        ValueError: for a keras_wc method without a counting rule, or a QKeras quantizer
-            without a ``bits`` attribute.
+        ValueError: for a QKeras quantizer without a ``bits`` attribute.
 
     Example:
         >>> row = layer_row(KernelLayer("d", "Dense", np.ones((4, 3), np.float32), None, None, None, 1))
@@ -83,13 +82,13 @@ def layer_row(layer: KernelLayer) -> LayerRow:
     """
     method, quantized, cost, table_bits = _kernel_cost(layer)
     biases = 0 if layer.bias is None else int(layer.bias.size)
-    bias_bits = biases * int(getattr(layer.bias_quantizer, "bits", FLOAT32_BITS))
+    stored_bias_bits = bias_bits(layer.bias_quantizer, biases)
     weights = int(layer.kernel.size)
     return LayerRow(
         name=layer.name, layer_class=layer.layer_class, method=method,
         settings="float32" if layer.quantizer is None else str(layer.quantizer),
         weights=weights, biases=biases, zero_fraction=float(np.count_nonzero(quantized == 0) / weights),
-        kernel_bits=cost.kernel_bits, bias_bits=bias_bits, weight_bits=cost.kernel_bits + bias_bits,
+        kernel_bits=cost.kernel_bits, bias_bits=stored_bias_bits, weight_bits=cost.kernel_bits + stored_bias_bits,
         table_bits=table_bits, float32_bits=FLOAT32_BITS * (weights + biases), parameters=cost.parameters,
         positions=layer.positions, macs=weights * layer.positions,
         full_mults=cost.full_mults * layer.positions, shift_adds=cost.shift_adds * layer.positions)
@@ -100,16 +99,14 @@ def _kernel_cost(layer: KernelLayer) -> Tuple[str, np.ndarray, Cost, int]:
     quantizer: Any = layer.quantizer
     if quantizer is None:
         return "float32", layer.kernel, per_weight_cost(layer.kernel, True, FLOAT32_BITS), 0
-    if isinstance(quantizer, CompressionQuantizer):
+    if is_compression_quantizer(quantizer):
         encoding = quantizer.encode(layer.kernel)
-        if encoding.method not in ENCODED_COSTS:
-            raise ValueError(f"layer {layer.name!r}: no counting rule for method {encoding.method!r}")
-        table_bits = getattr(quantizer, "table_bits", None)
-        return (encoding.method, quantizer.decode(encoding), ENCODED_COSTS[encoding.method](encoding),
-                int(table_bits(layer.kernel.shape)) if table_bits else 0)
-    bits = getattr(quantizer, "bits", None)
-    if bits is None:
-        raise ValueError(f"layer {layer.name!r}: quantizer {quantizer} declares no bits; cannot count it")
+        method = method_of(encoding)
+        return method.name, quantizer.decode(encoding), method.cost(encoding), method.table_bits(encoding)
+    try:
+        bits = declared_bits(quantizer)
+    except ValueError as error:
+        raise ValueError(f"layer {layer.name!r}: {error}") from None
     quantized = np.asarray(quantizer(tf.constant(layer.kernel)))
     high_precision = int(bits) > SHIFT_ADD_MAX_BITS and not isinstance(quantizer, quantized_po2)
     return type(quantizer).__name__, quantized, per_weight_cost(quantized, high_precision, int(bits)), 0

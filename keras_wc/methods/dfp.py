@@ -1,0 +1,52 @@
+"""DFP: signed ``bits``-bit codes on a per-layer (or per-channel) power-of-two grid.
+
+``A_o = sum_i c_i x_i``; per-channel fractional lengths are aligned by the shared epilogue's
+per-output shift, so the stored codes keep their own width (docs/methods.md, "DFP"). QKeras
+``quantized_bits`` kernels are described by the same encoding (``keras_wc.datapath``).
+"""
+
+from __future__ import annotations
+
+from typing import List
+
+import numpy as np
+
+from ..hls_include import include_dir
+from ..quantizers.base import Encoding
+from ..quantizers.dfp import DFP
+from .base import Argument, Cost, Gains, KernelResult, Method, group_gain, like, per_output, stored_values
+
+#: widest weight code whose product is still a shift-add (docs/methods.md, counting rule)
+SHIFT_ADD_MAX_BITS = 4
+
+
+class DFPMethod(Method):
+    """The dynamic fixed-point method."""
+
+    name = "dfp"
+    quantizer = DFP
+    header = include_dir() / "sqnap_dfp.h"
+    core = "sqnap::dfp_core"
+    controls = ("bits",)
+    zero_preserving = True
+
+    def frac(self, encoding: Encoding) -> np.ndarray:
+        return per_output(encoding.params["frac"], encoding.layout.n_out)
+
+    def gains(self, encoding: Encoding) -> Gains:
+        return group_gain(encoding.arrays["codes"].astype(np.int64), 1)
+
+    def kernel(self, x: np.ndarray, encoding: Encoding) -> KernelResult:
+        """``A = sum c_i x_i`` (the grid of each output is aligned by the epilogue)."""
+        partial = (x * like(encoding.arrays["codes"], x)).sum(axis=-1)
+        return partial.sum(axis=-1), partial
+
+    def cost(self, encoding: Encoding) -> Cost:
+        """One product per non-zero code: a full multiplication when codes have > 4 bits."""
+        nonzero = int(np.count_nonzero(encoding.arrays["codes"]))
+        high_precision = encoding.storage["codes"][1] > SHIFT_ADD_MAX_BITS
+        return Cost(full_mults=nonzero if high_precision else 0, shift_adds=0 if high_precision else nonzero,
+                    parameters=stored_values(encoding), kernel_bits=encoding.memory_bits)
+
+    def arguments(self, encoding: Encoding) -> List[Argument]:
+        return [Argument("codes", encoding.arrays["codes"])]
