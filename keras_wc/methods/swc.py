@@ -14,29 +14,9 @@ import numpy as np
 
 from ..hls_include import include_dir
 from ..quantizers.base import Encoding
-from ..quantizers.swc import SWC
+from ..quantizers.swc import SWC, denominator_for, max_shift_for
 from .base import (Argument, Cost, Gains, KernelResult, Method, group_gain, like, per_output, shift_sums,
                    stored_values)
-
-
-def denominator_for(sw_bits: int) -> int:
-    """``D = 2**(sw_bits-1) - 1``: fixed-format scaling-weight codes are ``s * D``.
-
-    Example:
-        >>> denominator_for(4)
-        7
-    """
-    return (1 << (int(sw_bits) - 1)) - 1
-
-
-def max_shift_for(sw_bits: int) -> int:
-    """``J = 2**(sw_bits-1) - 2``: po2 scaling weights are ``2**(J-j) / 2**J``.
-
-    Example:
-        >>> max_shift_for(4)
-        6
-    """
-    return (1 << (int(sw_bits) - 1)) - 2
 
 
 class SWCMethod(Method):

@@ -35,7 +35,7 @@ class Encoding:
     """The integer representation of one kernel (what HLS and the emulator consume).
 
     Attributes:
-        method: ``"swc"``, ``"poly"``, ``"dfp"``, ``"po2"`` or ``"ternary"``.
+        method: the name of the registered method (:mod:`keras_wc.methods`) that describes it.
         layout: the fan-in/group geometry (original shape, grouping).
         config: the quantizer's ``get_config()`` at encoding time.
         arrays: named integer arrays (explicit numpy int dtypes). Per-weight arrays have

@@ -39,19 +39,29 @@ from .ops import NP, TF, ArrayOps
 _SW_BITS = (2, 8)
 
 
-def _denominator(bits):
-    """``D = 2**(bits-1) - 1`` (Python int or int32 tensor)."""
+def denominator_for(bits):
+    """``D = 2**(bits-1) - 1``: fixed-format scaling-weight codes are ``s * D`` (Python int or int32 tensor).
+
+    Example:
+        >>> denominator_for(4)
+        7
+    """
     return (1 << (bits - 1)) - 1 if isinstance(bits, int) else tf.bitwise.left_shift(1, bits - 1) - 1
 
 
-def _max_shift(bits):
-    """Largest po2 right shift ``2**(bits-1) - 2`` (Python int or int32 tensor)."""
-    return _denominator(bits) - 1
+def max_shift_for(bits):
+    """``J = 2**(bits-1) - 2``: the largest po2 right shift (Python int or int32 tensor).
+
+    Example:
+        >>> max_shift_for(4)
+        6
+    """
+    return denominator_for(bits) - 1
 
 
 #: ``2**-(max_shift+1)``, the smallest non-zero po2 scaling weight, indexed by ``sw_bits``, as
 #: the float32 constants Python gives (for ``sw_bits=8`` it is subnormal: no ``pow2``)
-_PO2_SMALLEST = np.array([2.0 ** -(_max_shift(b) + 1) if b >= _SW_BITS[0] else 1.0
+_PO2_SMALLEST = np.array([2.0 ** -(max_shift_for(b) + 1) if b >= _SW_BITS[0] else 1.0
                           for b in range(_SW_BITS[1] + 1)], np.float32)
 
 
@@ -132,12 +142,12 @@ class SWC(BitWidthControl, CompressionQuantizer):
     @property
     def denominator(self) -> int:
         """``D = 2**(sw_bits-1) - 1``: fixed-format codes are ``s * D``."""
-        return _denominator(self.sw_bits)
+        return denominator_for(self.sw_bits)
 
     @property
     def max_shift(self) -> int:
         """Largest right shift of the po2 format: ``2**(sw_bits-1) - 2``."""
-        return _max_shift(self.sw_bits)
+        return max_shift_for(self.sw_bits)
 
     def max(self) -> float:
         """Largest scaling weight (relative to the group's MAW)."""
@@ -197,7 +207,7 @@ class SWC(BitWidthControl, CompressionQuantizer):
         threshold = self._control("prune_threshold")
         bits = self._control("bits")
         if self.sw_format == "fixed":
-            denominator = tf.cast(_denominator(bits), tf.float32)
+            denominator = tf.cast(denominator_for(bits), tf.float32)
             codes = tf.clip_by_value(tf.round(scaling * denominator), -denominator, denominator)
             codes = tf.where(tf.abs(codes) / denominator < threshold, tf.zeros_like(codes), codes)
         else:
@@ -210,7 +220,7 @@ class SWC(BitWidthControl, CompressionQuantizer):
         """Codes ``sign * (j + 1)`` for ``s = sign * 2**-j`` (nearest level), 0 for zero."""
         magnitude = tf.abs(scaling)
         safe = tf.where(magnitude > 0, magnitude, tf.ones_like(magnitude))
-        shift = tf.clip_by_value(-round_log2(safe), 0, _max_shift(bits))
+        shift = tf.clip_by_value(-round_log2(safe), 0, max_shift_for(bits))
         smallest = tf.gather(tf.constant(_PO2_SMALLEST), bits)
         rounded = pow2(-shift)
         keep = (magnitude >= smallest) & (rounded >= threshold)
@@ -227,7 +237,7 @@ class SWC(BitWidthControl, CompressionQuantizer):
             if sw_bits is None:
                 sw_bits = self._control("bits") if ops is TF else self.sw_bits
             numerator = ops.cast(maw * codes, "float32")
-            return numerator / (ops.pow2(frac) * ops.cast(_denominator(sw_bits), "float32"))
+            return numerator / (ops.pow2(frac) * ops.cast(denominator_for(sw_bits), "float32"))
         shift = ops.where(codes < 0, -codes, codes) - 1
         signed_maw = ops.where(codes < 0, -maw, maw)
         values = ops.cast(signed_maw, "float32") * ops.pow2(-shift - frac)
