@@ -1,4 +1,4 @@
-"""Quantization regularization (QR) and weighted QR (TCAD 2018 abstract; METHODS.md section 3).
+"""Quantization regularization (QR) and weighted QR (TCAD 2018 abstract; docs/methods.md).
 
 QR adds the distance of each weight to its quantized value to the loss::
 

@@ -11,7 +11,7 @@ from keras_wc import DFP, Po2
 
 
 def _dfp_frac(peak: float, bits: int) -> int:
-    """METHODS.md: fl = bits - 1 - ceil(log2(max|w|)) (float64, independent of the package)."""
+    """docs/methods.md: fl = bits - 1 - ceil(log2(max|w|)) (float64, independent of the package)."""
     return bits - 1 - int(np.ceil(np.log2(peak)))
 
 

@@ -1,7 +1,7 @@
 """Compression report: figures checked against counts written out by hand.
 
 Every expected number below is derived in the comment next to it from the layer shapes
-and the METHODS.md counting rule, not read back from the implementation.
+and the counting rule of docs/methods.md, not read back from the implementation.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Freeze PolyApprox bucket assignments / SWC MAW selection for the last epochs (METHODS.md 1, 2).
+"""Freeze PolyApprox bucket assignments / SWC MAW selection for the last epochs (docs/methods.md).
 
 From epoch ``epochs - last_epochs`` on, every :class:`Freezable` quantizer keeps the
 assignment its kernel has at that moment: PolyApprox its bucket assignment (the

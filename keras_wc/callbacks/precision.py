@@ -1,4 +1,4 @@
-"""Layer-wise precision scaling (TCAD 2018 abstract; METHODS.md section 3).
+"""Layer-wise precision scaling (TCAD 2018 abstract; docs/methods.md).
 
 Greedy search, largest kernels first: lower one layer's ``bits`` by one, fine-tune for
 ``fine_tune_epochs`` epochs with QR, measure the validation accuracy; keep the step while

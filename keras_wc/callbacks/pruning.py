@@ -1,4 +1,4 @@
-"""Gradual pruning driven by a TF-MOT ``PruningSchedule`` (METHODS.md sections 1 and 4).
+"""Gradual pruning driven by a TF-MOT ``PruningSchedule`` (docs/methods.md).
 
 The schedule (``tfmot.sparsity.keras.PolynomialDecay``, ``ConstantSparsity`` or any object
 with the same interface: ``schedule(step) -> (should_prune, sparsity)`` plus ``begin_step``

@@ -1,4 +1,4 @@
-"""Ramp the strength of quantization regularization over training (METHODS.md section 3).
+"""Ramp the strength of quantization regularization over training (docs/methods.md).
 
 The strength is 0 before ``begin_step`` (warm-up: the weights first learn the task), rises
 as ``strength * ((step - begin_step) / (end_step - begin_step)) ** power`` and stays at

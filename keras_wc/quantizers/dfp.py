@@ -1,4 +1,4 @@
-"""DFP: dynamic fixed point (TCAD 2018 abstract; METHODS.md section 3).
+"""DFP: dynamic fixed point (TCAD 2018 abstract; docs/methods.md).
 
 Every weight is a signed ``bits``-wide integer ``c`` times ``2**-fl``, with one fractional
 length ``fl`` per layer (or per output unit)::
@@ -8,7 +8,7 @@ length ``fl`` per layer (or per output unit)::
 
 Follows the abstract: dynamic fixed point whose bit-width is lowered layer by layer
 (``bits`` is a training control, see :class:`~keras_wc.quantizers.base.BitWidthControl`).
-This project's choices: the ``fl`` formula above (METHODS.md), round half to even
+This project's choices: the ``fl`` formula above (docs/methods.md), round half to even
 (``tf.round``), the ``per_channel`` option, and ``fl`` clamped to ``[-126, 126]`` so that
 every level is a normal float32 (only reached by kernels whose max|w| is below
 ``2**(bits-127)`` or above ``2**126``).

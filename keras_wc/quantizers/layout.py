@@ -1,6 +1,6 @@
 """How a kernel is cut into fan-ins and groups (shared by every method).
 
-Vocabulary (``shared/design/METHODS.md``): a *fan-in* is the set of weights feeding one
+Vocabulary (``docs/methods.md``): a *fan-in* is the set of weights feeding one
 output unit; a *group* is a set of weights inside one fan-in sharing a scale or a code.
 
 A :class:`FanInLayout` turns a kernel into a ``(n_out, n_groups, group_size)`` array

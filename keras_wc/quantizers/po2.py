@@ -1,4 +1,4 @@
-"""Po2: power-of-two weights with an exact zero (TCAD 2018 abstract; METHODS.md section 3).
+"""Po2: power-of-two weights with an exact zero (TCAD 2018 abstract; docs/methods.md).
 
 Every weight is ``0`` or ``sign(w) * 2**e`` with ``e`` in ``[e_min, e_max]``::
 
@@ -10,7 +10,7 @@ code fits ``bits`` signed bits. A multiplication by a weight is a shift.
 
 Follows the abstract: power-of-two quantization with a per-layer bit-width (``bits`` is a
 training control, see :class:`~keras_wc.quantizers.base.BitWidthControl`). This project's
-choices: ``e_max`` from the layer's max|w| (METHODS.md), rounding to the nearest level in
+choices: ``e_max`` from the layer's max|w| (docs/methods.md), rounding to the nearest level in
 linear distance (``|w|`` in ``[0.75, 1.5) * 2**e`` gives ``2**e``; weights below
 ``2**(e_min-1)`` become 0; midpoints go up), one code reserved for zero (hls4ml's exponent
 type has none), and ``e_min >= -126``, ``e_max`` in ``[-126, 127]`` so every level is a

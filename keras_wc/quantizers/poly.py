@@ -1,4 +1,4 @@
-"""PolyApprox: polynomial weight approximation (IEEE Access 2022 abstract; METHODS.md section 2).
+"""PolyApprox: polynomial weight approximation (IEEE Access 2022 abstract; docs/methods.md).
 
 Inside a group the weights are ranked by value and the rank is cut into ``levels`` (L)
 buckets, ``k = floor(rank * L / n_g)`` with ``n_g`` the group's real size (padding is not

@@ -1,4 +1,4 @@
-"""SWC: scaling-weight-based compression (ISCAS 2022 abstract; METHODS.md section 1).
+"""SWC: scaling-weight-based compression (ISCAS 2022 abstract; docs/methods.md).
 
 Per group ``g`` the maximum absolute weight ``M_g`` (MAW) is kept in high precision and
 every weight becomes ``M_g * s`` with a low-bit scaling weight ``s`` in ``[-1, 1]``;

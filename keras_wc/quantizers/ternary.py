@@ -1,4 +1,4 @@
-"""SparseTernary: structured sparse ternary weight coding (SiPS 2017 abstract; METHODS.md section 4).
+"""SparseTernary: structured sparse ternary weight coding (SiPS 2017 abstract; docs/methods.md).
 
 Each fan-in is cut into groups of ``n`` consecutive weights (the last group zero-padded).
 A group holds at most ``k`` non-zeros, each ``+1`` or ``-1``, times a scale ``delta`` (one
