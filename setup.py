@@ -42,7 +42,7 @@ setup(
     python_requires=">=3.10,<3.12",
     packages=find_packages(include=["keras_wc", "keras_wc.*"]) + ["keras_wc.hls_include"],
     package_dir={"keras_wc.hls_include": "hls"},
-    package_data={"keras_wc.hls_include": ["*.h", "tests/*.cpp", "README.md"]},
+    package_data={"keras_wc.hls_include": ["*.h", "tests/*.cpp", "README.md"], "keras_wc": ["recipes/*.yaml"]},
     include_package_data=False,
     install_requires=RUNTIME,
     extras_require=EXTRAS,

@@ -59,7 +59,7 @@ def _target(run: Dict) -> str:
     from .rows import MAIN_ROWS
 
     spec = next((r for r in MAIN_ROWS if r.name == run["row"]), None)
-    return spec.target if spec is not None else ""
+    return spec.benchmark["target"] if spec is not None else ""
 
 
 def _loss(rows: Dict[str, List[Dict]], name: str) -> float:

@@ -1,7 +1,7 @@
 """Entry point: ``python -m benchmarks.run --suite quick|full [--rows a,b]``.
 
-Trains every row of ``benchmarks.rows`` on each workload of the suite with the same seeds,
-epochs and data, writes ``benchmarks/results/<suite>.json`` and regenerates
+Trains every row of ``benchmarks.rows`` (recipes in ``benchmarks/recipes/rows/``) on each
+workload of the suite with the same seeds, epochs and data, writes ``benchmarks/results/<suite>.json`` and regenerates
 ``BENCHMARKS.md`` from every result file present.
 """
 
@@ -14,7 +14,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Dict, List, Sequence
+from typing import Dict, List, Sequence, Tuple
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -27,23 +27,32 @@ from .stock import stock_hls4ml_agreement  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
+
+def make_workload(name: str, dataset: str, architecture: str, input_shape: Tuple[int, int, int], epochs: int,
+                  batch_size: int = 64, csim_samples: int = 0, hardware_only: bool = False) -> Workload:
+    """A :class:`Workload` whose recipe part sets the dataset, model, budget and C-simulation samples."""
+    recipe = {"dataset": dataset, "model": {"architecture": architecture, "kwargs": {"input_shape": list(input_shape)}},
+              "training": {"epochs": epochs, "batch_size": batch_size}, "hls": {"csim_samples": csim_samples}}
+    return Workload(name, recipe, hardware_only=hardware_only)
+
+
 SUITES: Dict[str, Dict] = {
     "quick": {
         "seeds": (0,),
         "workloads": (
-            Workload("lenet5_mnist5k", "mnist5k", "lenet5", {"input_shape": (28, 28, 1)}, epochs=6),
-            Workload("lenet5_digits", "digits", "lenet5", {"input_shape": (8, 8, 1)}, epochs=20, batch_size=32,
-                     csim_samples=200, hardware_only=True),
+            make_workload("lenet5_mnist5k", "mnist5k", "lenet5", (28, 28, 1), epochs=6),
+            make_workload("lenet5_digits", "digits", "lenet5", (8, 8, 1), epochs=20, batch_size=32,
+                          csim_samples=200, hardware_only=True),
         ),
         "ablation_workload": "lenet5_mnist5k",
     },
     "full": {
         "seeds": (0, 1, 2),
         "workloads": (
-            Workload("lenet5_mnist5k", "mnist5k", "lenet5", {"input_shape": (28, 28, 1)}, epochs=12),
-            Workload("lenet5_digits", "digits", "lenet5", {"input_shape": (8, 8, 1)}, epochs=30, batch_size=32,
-                     csim_samples=360, hardware_only=True),
-            Workload("vgg_cifar10", "cifar10", "vgg_small", {"input_shape": (32, 32, 3)}, epochs=20),
+            make_workload("lenet5_mnist5k", "mnist5k", "lenet5", (28, 28, 1), epochs=12),
+            make_workload("lenet5_digits", "digits", "lenet5", (8, 8, 1), epochs=30, batch_size=32,
+                          csim_samples=360, hardware_only=True),
+            make_workload("vgg_cifar10", "cifar10", "vgg_small", (32, 32, 3), epochs=20),
         ),
         "ablation_workload": "lenet5_mnist5k",
     },
@@ -51,6 +60,7 @@ SUITES: Dict[str, Dict] = {
 
 
 def _load(workload: Workload):
+    """The workload's data, or ``None`` (with a note) when the dataset cannot be loaded."""
     try:
         return datasets.load(workload.dataset)
     except datasets.DatasetUnavailableError as error:
@@ -75,11 +85,12 @@ def run_suite(suite: str, only: Sequence[str] = ()) -> Dict:
             if data is None:
                 continue
             for row in rows:
-                if row.family == "ablation" and workload.name != spec["ablation_workload"]:
+                family = row.benchmark["family"]
+                if family == "ablation" and workload.name != spec["ablation_workload"]:
                     continue
-                if workload.hardware_only and not (row.hardware or row.name == "float32"):
+                if workload.hardware_only and not (row.benchmark["hardware"] or row.name == "float32"):
                     continue
-                for seed in spec["seeds"] if row.family != "ablation" else spec["seeds"][:1]:
+                for seed in spec["seeds"] if family != "ablation" else spec["seeds"][:1]:
                     t0 = time.time()
                     result = run_row(row, workload, data, seed, workdir=Path(tmp))
                     results.append(result)

@@ -11,13 +11,13 @@ from pathlib import Path
 from typing import Any, Dict
 
 import numpy as np
-import tensorflow as tf
 
 from keras_wc import datasets
 from keras_wc.models import logits_model
+from keras_wc.pipeline import train
 
-from .harness import Workload, build_model, _compile
-from .rows import MAIN_ROWS
+from .harness import Workload, row_recipe
+from .rows import row
 
 
 def stock_hls4ml_agreement(workload: Workload, seed: int, workdir: Path, samples: int = 1000) -> Dict[str, Any]:
@@ -34,18 +34,14 @@ def stock_hls4ml_agreement(workload: Workload, seed: int, workdir: Path, samples
     """
     import hls4ml
 
-    row = next(r for r in MAIN_ROWS if r.name == "qkeras8")
-    (x_train, y_train), (x_test, _) = datasets.load(workload.dataset)
-    tf.keras.utils.set_random_seed(seed)
-    model = build_model(workload, row)
-    _compile(model, workload.learning_rate)
-    model.fit(x_train, y_train, epochs=workload.epochs, batch_size=workload.batch_size, verbose=0)
-    logits = logits_model(model)
+    data = datasets.load(workload.dataset)
+    recipe = row_recipe(row("qkeras8"), workload, seed).with_overrides({"training": {"val_fraction": 0.0}})
+    logits = logits_model(train(recipe, data).model)  # trained on the whole training split
     config = hls4ml.utils.config_from_keras_model(logits, granularity="model", backend="Vivado")
     hls_model = hls4ml.converters.convert_from_keras_model(
         logits, hls_config=config, backend="Vivado", output_dir=str(workdir / "stock_hls4ml"), io_type="io_parallel")
     hls_model.compile()
-    x = np.ascontiguousarray(x_test[:samples])
+    x = np.ascontiguousarray(data[1][0][:samples])
     keras_out = logits.predict(x, verbose=0)
     hls_out = np.asarray(hls_model.predict(x)).reshape(keras_out.shape)
     return {"workload": workload.name, "samples": int(len(x)),

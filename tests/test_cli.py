@@ -38,6 +38,19 @@ def test_bad_argument_is_one_line_error(capsys):
     assert err == "keras-wc demo: error: epochs=0: must be >= 1"
 
 
+def test_unknown_demo_method_lists_the_packaged_recipes(capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(["demo", "--method", "swc-fixed"])
+    assert stop.value.code == 2
+    assert "choose from 'dfp', 'po2', 'poly', 'swc', 'swc-po2', 'ternary'" in capsys.readouterr().err
+
+
+def test_project_build_of_a_missing_recipe_is_one_line_error(tmp_path, capsys):
+    missing = tmp_path / "recipe.yaml"
+    assert main(["project", "build", str(missing)]) == 2
+    assert capsys.readouterr().err.strip() == f"keras-wc project: error: recipe {missing} does not exist"
+
+
 def test_existing_output_dir_is_not_clobbered(tmp_path, capsys):
     keep = tmp_path / "mine.txt"
     keep.write_text("user data")

@@ -1,4 +1,8 @@
-"""FPGA project recipes: validation errors and byte-identical regeneration of the references."""
+"""FPGA project recipes: validation errors and byte-identical regeneration of the references.
+
+Only each reference project's own files are committed (``.gitignore``, ``fpga_projects/README.md``);
+a fresh build must reproduce exactly those files, byte for byte, and nothing else that git would track.
+"""
 
 from __future__ import annotations
 
@@ -38,14 +42,31 @@ def test_two_reference_projects_are_committed():
 
 
 @pytest.mark.parametrize("recipe", REFERENCES, ids=lambda p: p.parent.name)
+def test_only_project_specific_files_are_committed(recipe):
+    name = load_recipe(recipe).hls["project_name"]
+    committed = set(tracked_files(recipe.parent))
+    assert {"recipe.yaml", "model.h5", "project/README.md", "project/sqnap_resources.json",
+            f"project/firmware/{name}.cpp", f"project/firmware/{name}.h", "project/firmware/parameters.h",
+            "project/firmware/defines.h"} <= committed
+    assert any(path.startswith("project/firmware/weights/") for path in committed)
+    vendored = sorted(path for path in committed if "/nnet_utils/" in path or "/ap_types/" in path
+                      or path.endswith((".tcl", ".sh", "_test.cpp", "_bridge.cpp", "csim_results.log")))
+    assert vendored == []
+
+
+@pytest.mark.parametrize("recipe", REFERENCES, ids=lambda p: p.parent.name)
 def test_reference_project_regenerates_byte_identically(recipe, tmp_path):
     result = build_project(recipe, output_dir=tmp_path / "project", echo=lambda line: None)
     assert result.all_bit_exact and result.total == load_recipe(recipe).hls["csim_samples"]
+    assert (tmp_path / "project" / "build_prj.tcl").is_file()  # the build is the full project
     committed = tracked_files(recipe.parent / PROJECT_DIR)
     regenerated = generated_files(tmp_path / "project", recipe.parent / PROJECT_DIR)
-    assert sorted(regenerated) == sorted(committed)
-    different = [name for name in committed if committed[name] != regenerated[name]]
-    assert different == []
+    missing = sorted(set(committed) - set(regenerated))
+    assert missing == [], "committed files the build no longer writes"
+    uncommitted = sorted(set(regenerated) - set(committed))
+    assert uncommitted == [], "generated files neither committed nor ignored by .gitignore"
+    different = sorted(name for name in committed if committed[name] != regenerated[name])
+    assert different == [], "committed files that differ from a fresh build"
 
 
 def test_recipe_errors_name_the_key(tmp_path):

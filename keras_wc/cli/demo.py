@@ -1,8 +1,8 @@
 """``keras-wc demo``: the main job on bundled data, end to end.
 
-Trains a small model on scikit-learn's digits with a keras_wc method, prints its test
-accuracy and compression report, converts it to an SQNAP Vitis project and runs C
-simulation against the bit-exact emulator.
+Trains the packaged recipe ``keras_wc/recipes/<method>.yaml`` (LeNet-5 on scikit-learn's
+digits with a keras_wc method), prints its test accuracy and compression report, converts it
+to an SQNAP Vitis project and runs C simulation against the bit-exact emulator.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("demo", help="train, compress, report and C-simulate a model on digits")
     parser.add_argument("--quick", action="store_true", help="few epochs and 200 C-simulation samples (< 2 min)")
     parser.add_argument("--method", default="swc", choices=sorted(DemoSettings.METHODS),
-                        help="compression method (default: swc)")
-    parser.add_argument("--epochs", type=int, default=None, help="training epochs (default: 8, quick: 4)")
+                        help="compression method: the recipe keras_wc/recipes/METHOD.yaml (default: swc)")
+    parser.add_argument("--epochs", type=int, default=None, help="training epochs (default: the recipe's 8, quick: 4)")
     parser.add_argument("--output-dir", type=Path, default=None,
                         help="where to write the HLS project (default: a temporary folder)")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing --output-dir")

@@ -1,4 +1,4 @@
-"""``keras-wc project build RECIPE``: build an FPGA reference project from its recipe."""
+"""``keras-wc project build RECIPE``: build an FPGA reference project from its recipe (``docs/recipes.md``)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     build.add_argument("--output-dir", type=Path, default=None, help="project folder (default: project/ beside "
                        "the recipe)")
     build.add_argument("--train", action="store_true", help="retrain and replace model.h5 beside the recipe")
-    build.add_argument("--overwrite", action="store_true", help="replace a non-empty project folder")
+    build.add_argument("--overwrite", action="store_true", help="replace a non-empty project folder (a reference "
+                       "project's project/ holds its committed files: this writes the full project there)")
     build.set_defaults(func=_build)
 
 

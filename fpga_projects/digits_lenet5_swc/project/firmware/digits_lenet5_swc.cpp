@@ -19,20 +19,25 @@ void digits_lenet5_swc(
 #ifndef __SYNTHESIS__
     static bool loaded_weights = false;
     if (!loaded_weights) {
-        nnet::load_weights_from_txt<sq_c3_t, 150>(sq_c3, "sq_c3.txt");
-        nnet::load_weights_from_txt<sq_m3_t, 6>(sq_m3, "sq_m3.txt");
+        nnet::load_weights_from_txt<sq_codes3_t, 150>(sq_codes3, "sq_codes3.txt");
+        nnet::load_weights_from_txt<sq_maw3_t, 6>(sq_maw3, "sq_maw3.txt");
+        nnet::load_weights_from_txt<sq_align3_t, 1>(sq_align3, "sq_align3.txt");
         nnet::load_weights_from_txt<bias3_t, 6>(b3, "b3.txt");
-        nnet::load_weights_from_txt<sq_c7_t, 2400>(sq_c7, "sq_c7.txt");
-        nnet::load_weights_from_txt<sq_m7_t, 96>(sq_m7, "sq_m7.txt");
+        nnet::load_weights_from_txt<sq_codes7_t, 2400>(sq_codes7, "sq_codes7.txt");
+        nnet::load_weights_from_txt<sq_maw7_t, 96>(sq_maw7, "sq_maw7.txt");
+        nnet::load_weights_from_txt<sq_align7_t, 1>(sq_align7, "sq_align7.txt");
         nnet::load_weights_from_txt<bias7_t, 16>(b7, "b7.txt");
-        nnet::load_weights_from_txt<sq_c12_t, 7680>(sq_c12, "sq_c12.txt");
-        nnet::load_weights_from_txt<sq_m12_t, 120>(sq_m12, "sq_m12.txt");
+        nnet::load_weights_from_txt<sq_codes12_t, 7680>(sq_codes12, "sq_codes12.txt");
+        nnet::load_weights_from_txt<sq_maw12_t, 120>(sq_maw12, "sq_maw12.txt");
+        nnet::load_weights_from_txt<sq_align12_t, 1>(sq_align12, "sq_align12.txt");
         nnet::load_weights_from_txt<bias12_t, 120>(b12, "b12.txt");
-        nnet::load_weights_from_txt<sq_c15_t, 10080>(sq_c15, "sq_c15.txt");
-        nnet::load_weights_from_txt<sq_m15_t, 84>(sq_m15, "sq_m15.txt");
+        nnet::load_weights_from_txt<sq_codes15_t, 10080>(sq_codes15, "sq_codes15.txt");
+        nnet::load_weights_from_txt<sq_maw15_t, 84>(sq_maw15, "sq_maw15.txt");
+        nnet::load_weights_from_txt<sq_align15_t, 1>(sq_align15, "sq_align15.txt");
         nnet::load_weights_from_txt<bias15_t, 84>(b15, "b15.txt");
-        nnet::load_weights_from_txt<sq_c18_t, 840>(sq_c18, "sq_c18.txt");
-        nnet::load_weights_from_txt<sq_m18_t, 10>(sq_m18, "sq_m18.txt");
+        nnet::load_weights_from_txt<sq_codes18_t, 840>(sq_codes18, "sq_codes18.txt");
+        nnet::load_weights_from_txt<sq_maw18_t, 10>(sq_maw18, "sq_maw18.txt");
+        nnet::load_weights_from_txt<sq_align18_t, 1>(sq_align18, "sq_align18.txt");
         nnet::load_weights_from_txt<bias18_t, 10>(b18, "b18.txt");
         loaded_weights = true;    }
 #endif
@@ -78,27 +83,27 @@ void digits_lenet5_swc(
 
     nnet::relu<input_t, layer2_t, relu_config2>(input_0, layer2_out); // input_quant
 
-    sqnap::conv2d_swc<layer2_t, layer3_t, config3>(layer2_out, layer3_out, sq_c3, sq_m3, b3); // conv1
+    sqnap::conv2d<sqnap::swc_core, layer2_t, layer3_t, config3>(layer2_out, layer3_out, sq_codes3, sq_maw3, sq_align3, b3); // conv1
 
     nnet::relu<layer3_t, layer5_t, relu_config5>(layer3_out, layer5_out); // conv1_act
 
     nnet::pooling2d_cl<layer5_t, layer6_t, config6>(layer5_out, layer6_out); // pool1
 
-    sqnap::conv2d_swc<layer6_t, layer7_t, config7>(layer6_out, layer7_out, sq_c7, sq_m7, b7); // conv2
+    sqnap::conv2d<sqnap::swc_core, layer6_t, layer7_t, config7>(layer6_out, layer7_out, sq_codes7, sq_maw7, sq_align7, b7); // conv2
 
     nnet::relu<layer7_t, layer9_t, relu_config9>(layer7_out, layer9_out); // conv2_act
 
     nnet::pooling2d_cl<layer9_t, layer10_t, config10>(layer9_out, layer10_out); // pool2
 
-    sqnap::dense_swc<layer10_t, layer12_t, config12>(layer11_out, layer12_out, sq_c12, sq_m12, b12); // fc1
+    sqnap::dense<sqnap::swc_core, layer10_t, layer12_t, config12>(layer11_out, layer12_out, sq_codes12, sq_maw12, sq_align12, b12); // fc1
 
     nnet::relu<layer12_t, layer14_t, relu_config14>(layer12_out, layer14_out); // fc1_act
 
-    sqnap::dense_swc<layer14_t, layer15_t, config15>(layer14_out, layer15_out, sq_c15, sq_m15, b15); // fc2
+    sqnap::dense<sqnap::swc_core, layer14_t, layer15_t, config15>(layer14_out, layer15_out, sq_codes15, sq_maw15, sq_align15, b15); // fc2
 
     nnet::relu<layer15_t, layer17_t, relu_config17>(layer15_out, layer17_out); // fc2_act
 
-    sqnap::dense_swc<layer17_t, result_t, config18>(layer17_out, layer18_out, sq_c18, sq_m18, b18); // logits
+    sqnap::dense<sqnap::swc_core, layer17_t, result_t, config18>(layer17_out, layer18_out, sq_codes18, sq_maw18, sq_align18, b18); // logits
 
 }
 

@@ -12,27 +12,28 @@
 #include "nnet_utils/nnet_pooling.h"
 #include "nnet_utils/nnet_pooling_stream.h"
 #include "nnet_utils/sqnap_common.h"
-#include "nnet_utils/sqnap_dfp.h"
-#include "nnet_utils/sqnap_po2.h"
-#include "nnet_utils/sqnap_poly.h"
 #include "nnet_utils/sqnap_swc.h"
-#include "nnet_utils/sqnap_ternary.h"
 
 // hls-fpga-machine-learning insert weights
-#include "weights/sq_c3.h"
-#include "weights/sq_m3.h"
+#include "weights/sq_codes3.h"
+#include "weights/sq_maw3.h"
+#include "weights/sq_align3.h"
 #include "weights/b3.h"
-#include "weights/sq_c7.h"
-#include "weights/sq_m7.h"
+#include "weights/sq_codes7.h"
+#include "weights/sq_maw7.h"
+#include "weights/sq_align7.h"
 #include "weights/b7.h"
-#include "weights/sq_c12.h"
-#include "weights/sq_m12.h"
+#include "weights/sq_codes12.h"
+#include "weights/sq_maw12.h"
+#include "weights/sq_align12.h"
 #include "weights/b12.h"
-#include "weights/sq_c15.h"
-#include "weights/sq_m15.h"
+#include "weights/sq_codes15.h"
+#include "weights/sq_maw15.h"
+#include "weights/sq_align15.h"
 #include "weights/b15.h"
-#include "weights/sq_c18.h"
-#include "weights/sq_m18.h"
+#include "weights/sq_codes18.h"
+#include "weights/sq_maw18.h"
+#include "weights/sq_align18.h"
 #include "weights/b18.h"
 
 
@@ -51,11 +52,14 @@ struct config3 {
     typedef layer3_accum_t accum_t;
     typedef ap_int<16> psum_t;
     typedef bias3_t bias_t;
-    typedef sq_c3_t code_t;
-    typedef sq_m3_t maw_t;
+    typedef sq_align3_t align_t;
+    static const int frac = 16;
+    static const int denominator = 7;
+    static const unsigned n_align = 1;
+    typedef sq_codes3_t code_t;
+    typedef sq_maw3_t maw_t;
     static const unsigned sw_bits = 4;
     static const bool sw_po2 = false;
-    static const int maw_frac = 16;
     static const unsigned in_width = 8;
     static const unsigned out_width = 8;
     static const unsigned n_chan = 1;
@@ -119,11 +123,14 @@ struct config7 {
     typedef layer7_accum_t accum_t;
     typedef ap_int<16> psum_t;
     typedef bias7_t bias_t;
-    typedef sq_c7_t code_t;
-    typedef sq_m7_t maw_t;
+    typedef sq_align7_t align_t;
+    static const int frac = 16;
+    static const int denominator = 7;
+    static const unsigned n_align = 1;
+    typedef sq_codes7_t code_t;
+    typedef sq_maw7_t maw_t;
     static const unsigned sw_bits = 4;
     static const bool sw_po2 = false;
-    static const int maw_frac = 16;
     static const unsigned in_width = 4;
     static const unsigned out_width = 4;
     static const unsigned n_chan = 6;
@@ -187,11 +194,14 @@ struct config12 {
     typedef layer12_accum_t accum_t;
     typedef ap_int<17> psum_t;
     typedef bias12_t bias_t;
-    typedef sq_c12_t code_t;
-    typedef sq_m12_t maw_t;
+    typedef sq_align12_t align_t;
+    static const int frac = 16;
+    static const int denominator = 7;
+    static const unsigned n_align = 1;
+    typedef sq_codes12_t code_t;
+    typedef sq_maw12_t maw_t;
     static const unsigned sw_bits = 4;
     static const bool sw_po2 = false;
-    static const int maw_frac = 16;
     static const unsigned n_in = 64;
     static const unsigned n_out = 120;
     static const unsigned n_groups = 1;
@@ -215,11 +225,14 @@ struct config15 {
     typedef layer15_accum_t accum_t;
     typedef ap_int<18> psum_t;
     typedef bias15_t bias_t;
-    typedef sq_c15_t code_t;
-    typedef sq_m15_t maw_t;
+    typedef sq_align15_t align_t;
+    static const int frac = 16;
+    static const int denominator = 7;
+    static const unsigned n_align = 1;
+    typedef sq_codes15_t code_t;
+    typedef sq_maw15_t maw_t;
     static const unsigned sw_bits = 4;
     static const bool sw_po2 = false;
-    static const int maw_frac = 16;
     static const unsigned n_in = 120;
     static const unsigned n_out = 84;
     static const unsigned n_groups = 1;
@@ -243,11 +256,14 @@ struct config18 {
     typedef layer18_accum_t accum_t;
     typedef ap_int<17> psum_t;
     typedef bias18_t bias_t;
-    typedef sq_c18_t code_t;
-    typedef sq_m18_t maw_t;
+    typedef sq_align18_t align_t;
+    static const int frac = 16;
+    static const int denominator = 7;
+    static const unsigned n_align = 1;
+    typedef sq_codes18_t code_t;
+    typedef sq_maw18_t maw_t;
     static const unsigned sw_bits = 4;
     static const bool sw_po2 = false;
-    static const int maw_frac = 16;
     static const unsigned n_in = 84;
     static const unsigned n_out = 10;
     static const unsigned n_groups = 1;

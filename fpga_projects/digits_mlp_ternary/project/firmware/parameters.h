@@ -11,21 +11,20 @@
 #include "nnet_utils/nnet_activation_stream.h"
 #include "nnet_utils/sqnap_common.h"
 #include "nnet_utils/sqnap_dfp.h"
-#include "nnet_utils/sqnap_po2.h"
-#include "nnet_utils/sqnap_poly.h"
-#include "nnet_utils/sqnap_swc.h"
 #include "nnet_utils/sqnap_ternary.h"
 
 // hls-fpga-machine-learning insert weights
-#include "weights/sq_c4.h"
-#include "weights/sq_d4.h"
+#include "weights/sq_codes4.h"
+#include "weights/sq_delta4.h"
+#include "weights/sq_align4.h"
 #include "weights/b4.h"
-#include "weights/sq_c7.h"
-#include "weights/sq_d7.h"
+#include "weights/sq_codes7.h"
+#include "weights/sq_delta7.h"
+#include "weights/sq_align7.h"
 #include "weights/b7.h"
-#include "weights/sq_c10.h"
+#include "weights/sq_codes10.h"
+#include "weights/sq_align10.h"
 #include "weights/b10.h"
-#include "weights/sq_s10.h"
 
 
 // hls-fpga-machine-learning insert layer-config
@@ -43,15 +42,18 @@ struct config4 {
     typedef layer4_accum_t accum_t;
     typedef ap_int<13> psum_t;
     typedef bias4_t bias_t;
-    typedef sq_c4_t code_t;
-    typedef sq_d4_t delta_t;
+    typedef sq_align4_t align_t;
+    static const int frac = 16;
+    static const int denominator = 1;
+    static const unsigned n_align = 1;
+    typedef sq_codes4_t code_t;
+    typedef sq_delta4_t delta_t;
     typedef ap_int<2> mean_t;
     typedef ap_int<2> table_t;
     static const unsigned n_patterns = 129;
     static const unsigned n_delta = 64;
     static const unsigned n_mean = 1;
     static const bool normalize = false;
-    static const int delta_frac = 16;
     static const unsigned n_in = 64;
     static const unsigned n_out = 64;
     static const unsigned n_groups = 8;
@@ -75,15 +77,18 @@ struct config7 {
     typedef layer7_accum_t accum_t;
     typedef ap_int<13> psum_t;
     typedef bias7_t bias_t;
-    typedef sq_c7_t code_t;
-    typedef sq_d7_t delta_t;
+    typedef sq_align7_t align_t;
+    static const int frac = 16;
+    static const int denominator = 1;
+    static const unsigned n_align = 1;
+    typedef sq_codes7_t code_t;
+    typedef sq_delta7_t delta_t;
     typedef ap_int<2> mean_t;
     typedef ap_int<2> table_t;
     static const unsigned n_patterns = 129;
     static const unsigned n_delta = 32;
     static const unsigned n_mean = 1;
     static const bool normalize = false;
-    static const int delta_frac = 16;
     static const unsigned n_in = 64;
     static const unsigned n_out = 32;
     static const unsigned n_groups = 8;
@@ -107,10 +112,11 @@ struct config10 {
     typedef layer10_accum_t accum_t;
     typedef ap_int<20> psum_t;
     typedef bias10_t bias_t;
-    typedef sq_c10_t code_t;
-    typedef sq_s10_t shift_t;
-    static const unsigned n_shift = 1;
+    typedef sq_align10_t align_t;
     static const int frac = 7;
+    static const int denominator = 1;
+    static const unsigned n_align = 1;
+    typedef sq_codes10_t code_t;
     static const unsigned n_in = 32;
     static const unsigned n_out = 10;
     static const unsigned n_groups = 1;

@@ -13,6 +13,9 @@
 //   * div_round_odd<D>(A): round-to-nearest of A / D for an odd constant D (SWC fixed). Ties
 //     cannot happen; C++'s truncating division is applied to |A| so negatives round correctly.
 //
+// Entry points, generic over the method (a Core struct in the method's own header):
+//   dense<Core>, conv2d<Core>, conv1d<Core>                 : io_parallel
+//   dense_stream<Core>, conv2d_stream<Core>, conv1d_stream<Core> : io_stream
 // Loop skeletons shared by every method:
 //   dense_driver<Core>  : raw-integer fan-in vector of the Dense input, then Core::outputs.
 //   conv2d_driver<Core> : for each output pixel, gather the receptive field (zero padding for
@@ -23,8 +26,9 @@
 //                         into a local buffer, compute with the io_parallel machinery above, write
 //                         the outputs pack by pack (conv: one output pixel per reuse_factor cycles).
 //   A Core is a struct with
-//     template<class data_T, class res_T, class CONFIG_T, unsigned NV, unsigned N_OUT, W...>
-//     static void outputs(const x_t fan[NV][PAD], res_T res[N_OUT], weights...)
+//     template<class data_T, class res_T, class CONFIG_T, unsigned NV, unsigned N_OUT>
+//     static void outputs(const x_t fan[NV][PAD], res_T res[N_OUT], weights..., align, bias)
+//   that forms each output's integer A and writes res[o] = finish<data_T, res_T, CONFIG_T>(A, o, align, bias).
 //   NV = number of fan-in vectors (1, or n_chan for depthwise), output o reads vector
 //   fan_vector_of<NV, N_OUT>(o).
 //
@@ -131,6 +135,23 @@ template <int D, int W> inline ap_int<W> div_round_odd(const ap_int<W> &a) {
     ap_uint<W> q = num / D;
     ap_int<W> r = q;
     return neg ? ap_int<W>(-r) : r;
+}
+
+// The epilogue shared by every Core (the datapath's CompressedSpec arithmetic, docs/datapath.md):
+//   A' = (A << align[o]) + bias[o]      align: onto the layer's common grid (per-channel DFP
+//                                       fractional lengths, extra bits of an off-grid float bias)
+//   R  = round(A' / D)                  D = CONFIG_T::denominator (odd; 1: no division)
+//   result = R * 2**-F,  F = CONFIG_T::frac + fx
+// A and A' are exact in CONFIG_T::accum_t (sized for A'); the stored codes keep their own widths.
+template <class data_T, class res_T, class CONFIG_T>
+inline res_T finish(typename CONFIG_T::accum_t acc, unsigned o,
+                    const typename CONFIG_T::align_t align[CONFIG_T::n_align],
+                    const typename CONFIG_T::bias_t bias[]) {
+    SQNAP_HLS(INLINE)
+    acc = acc << align[per_out_index<CONFIG_T::n_align>(o)];
+    acc += bias[o];
+    acc = div_round_odd<CONFIG_T::denominator>(acc);
+    return from_grid<res_T, CONFIG_T::frac + int_view<data_T>::frac>(acc);
 }
 
 // ----------------------------------------------------------------------------------------
@@ -335,6 +356,31 @@ void conv2d_driver(const data_T data[CONFIG_T::in_height * CONFIG_T::in_width * 
             }
         }
     }
+}
+
+// ----------------------------------------------------------------------------------------
+// io_parallel entry points: one per layer kind, generic over the method's Core. The weights
+// W... are the method's arrays in its argument order, then align, then bias (docs/hls_api.md).
+
+// Dense: one pipelined call, II = reuse_factor.
+template <class Core, class data_T, class res_T, class CONFIG_T, class... W>
+void dense(const data_T data[CONFIG_T::n_in], res_T res[CONFIG_T::n_out], const W &...w) {
+    SQNAP_HLS(PIPELINE II=CONFIG_T::reuse_factor)
+    dense_driver<Core, data_T, res_T, CONFIG_T>(data, res, w...);
+}
+
+// Conv2D / depthwise Conv2D: output pixels in raster order, one per reuse_factor cycles.
+template <class Core, class data_T, class res_T, class CONFIG_T, class... W>
+void conv2d(const data_T data[CONFIG_T::in_height * CONFIG_T::in_width * CONFIG_T::n_chan],
+            res_T res[CONFIG_T::out_height * CONFIG_T::out_width * CONFIG_T::n_filt], const W &...w) {
+    conv2d_driver<Core, data_T, res_T, CONFIG_T>(data, res, w...);
+}
+
+// Conv1D: the Conv2D driver on a height-1 geometry.
+template <class Core, class data_T, class res_T, class CONFIG_T, class... W>
+void conv1d(const data_T data[CONFIG_T::in_width * CONFIG_T::n_chan],
+            res_T res[CONFIG_T::out_width * CONFIG_T::n_filt], const W &...w) {
+    conv2d_driver<Core, data_T, res_T, conv1d_as_2d<CONFIG_T> >(data, res, w...);
 }
 
 // ----------------------------------------------------------------------------------------

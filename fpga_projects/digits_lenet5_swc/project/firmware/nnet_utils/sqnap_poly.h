@@ -1,6 +1,6 @@
-// sqnap_poly.h -- polynomial weight approximation kernels of the SQNAP accelerator.
+// sqnap_poly.h -- polynomial weight approximation core of the SQNAP accelerator.
 //
-// Arithmetic (docs/datapath.md, METHODS.md section 2), integers only, x = raw input integers:
+// Arithmetic (docs/datapath.md, docs/methods.md), integers only, x = raw input integers:
 //   per weight the bucket index k (codes[o][g][i], unsigned), per group the coefficients
 //   coef[co][g][0..degree] = (a, b[, c]) (signed), co = o, or 0 when shared by the layer
 //   (n_coef_out == 1, group "layer").
@@ -8,10 +8,10 @@
 //                                         reused by every output (data reuse)
 //   S1_g = sum_{i in g} k_i * x_i      -- shift-adds (k is a small integer)
 //   S2_g = sum_{i in g} k_i**2 * x_i   -- shift-adds (degree 2 only)
-//   A_o = bias_o + sum_g a_g*S0_g + b_g*S1_g (+ c_g*S2_g)   -- degree+1 full mults per group
+//   A_o = sum_g a_g*S0_g + b_g*S1_g (+ c_g*S2_g)   -- degree+1 full mults per group
 //   With shared coefficients (n_coef_out == 1) the term sum_g a_g*S0_g is also computed once
 //   per fan-in vector and shared by all outputs.
-//   result_o = A_o * 2**-F,  F = coef_frac + fx   (bias: round(b * 2**(coef_frac+fx)))
+// The shared epilogue (finish<> in sqnap_common.h) aligns A_o and adds the bias.
 #ifndef SQNAP_POLY_H_
 #define SQNAP_POLY_H_
 
@@ -25,12 +25,12 @@ struct poly_core {
                         res_T res[N_OUT],
                         const typename CONFIG_T::code_t codes[N_OUT * CONFIG_T::n_groups * CONFIG_T::group_size],
                         const typename CONFIG_T::coef_t coef[CONFIG_T::n_coef_out * CONFIG_T::n_groups * (CONFIG_T::degree + 1)],
+                        const typename CONFIG_T::align_t align[CONFIG_T::n_align],
                         const typename CONFIG_T::bias_t bias[N_OUT]) {
         SQNAP_HLS(INLINE)
         static_assert(CONFIG_T::degree == 1 || CONFIG_T::degree == 2, "poly: degree must be 1 or 2");
         const unsigned NG = CONFIG_T::n_groups, GS = CONFIG_T::group_size, NC = CONFIG_T::degree + 1;
         const bool shared = CONFIG_T::n_coef_out == 1;
-        const int F = CONFIG_T::coef_frac + int_view<data_T>::frac;
         typedef typename CONFIG_T::accum_t accum_t;
         typedef typename CONFIG_T::psum_t psum_t;
         psum_t s0[NV][NG];
@@ -52,7 +52,7 @@ struct poly_core {
             SQNAP_HLS(UNROLL)
             const unsigned v = fan_vector_of<NV, N_OUT>(o);
             const unsigned co = per_out_index<CONFIG_T::n_coef_out>(o);
-            accum_t acc = bias[o];
+            accum_t acc = 0;
             if (shared) acc += a_s0[v];
             // loop Groups
             for (unsigned g = 0; g < NG; g++) {
@@ -67,37 +67,10 @@ struct poly_core {
                     acc += coef[cb + (NC - 1)] * s2;
                 }
             }
-            res[o] = from_grid<res_T, F>(acc);
+            res[o] = finish<data_T, res_T, CONFIG_T>(acc, o, align, bias);
         }
     }
 };
-
-template <class data_T, class res_T, typename CONFIG_T>
-void dense_poly(const data_T data[CONFIG_T::n_in], res_T res[CONFIG_T::n_out],
-                const typename CONFIG_T::code_t codes[CONFIG_T::n_out * CONFIG_T::n_groups * CONFIG_T::group_size],
-                const typename CONFIG_T::coef_t coef[CONFIG_T::n_coef_out * CONFIG_T::n_groups * (CONFIG_T::degree + 1)],
-                const typename CONFIG_T::bias_t bias[CONFIG_T::n_out]) {
-    SQNAP_HLS(PIPELINE II=CONFIG_T::reuse_factor)
-    dense_driver<poly_core, data_T, res_T, CONFIG_T>(data, res, codes, coef, bias);
-}
-
-template <class data_T, class res_T, typename CONFIG_T>
-void conv2d_poly(const data_T data[CONFIG_T::in_height * CONFIG_T::in_width * CONFIG_T::n_chan],
-                 res_T res[CONFIG_T::out_height * CONFIG_T::out_width * CONFIG_T::n_filt],
-                 const typename CONFIG_T::code_t codes[CONFIG_T::n_filt * CONFIG_T::n_groups * CONFIG_T::group_size],
-                 const typename CONFIG_T::coef_t coef[CONFIG_T::n_coef_out * CONFIG_T::n_groups * (CONFIG_T::degree + 1)],
-                 const typename CONFIG_T::bias_t bias[CONFIG_T::n_filt]) {
-    conv2d_driver<poly_core, data_T, res_T, CONFIG_T>(data, res, codes, coef, bias);
-}
-
-template <class data_T, class res_T, typename CONFIG_T>
-void conv1d_poly(const data_T data[CONFIG_T::in_width * CONFIG_T::n_chan],
-                 res_T res[CONFIG_T::out_width * CONFIG_T::n_filt],
-                 const typename CONFIG_T::code_t codes[CONFIG_T::n_filt * CONFIG_T::n_groups * CONFIG_T::group_size],
-                 const typename CONFIG_T::coef_t coef[CONFIG_T::n_coef_out * CONFIG_T::n_groups * (CONFIG_T::degree + 1)],
-                 const typename CONFIG_T::bias_t bias[CONFIG_T::n_filt]) {
-    conv2d_driver<poly_core, data_T, res_T, conv1d_as_2d<CONFIG_T> >(data, res, codes, coef, bias);
-}
 
 }  // namespace sqnap
 

@@ -3,13 +3,13 @@
 //Max 0.000000000000
 //Number of zeros 1
 
-#ifndef SQ_S10_H_
-#define SQ_S10_H_
+#ifndef SQ_ALIGN18_H_
+#define SQ_ALIGN18_H_
 
 #ifndef __SYNTHESIS__
-sq_s10_t sq_s10[1];
+sq_align18_t sq_align18[1];
 #else
-sq_s10_t sq_s10[1] = {0};
+sq_align18_t sq_align18[1] = {0};
 
 #endif
 
