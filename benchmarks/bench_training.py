@@ -15,7 +15,7 @@ wall time (``cpu_ratio``): on a machine shared with other jobs it is the steadie
 A third run per round times the method's quantizers alone (no QR, no callback), to tell
 the quantizer's own cost from the training machinery's.
 
-Issue 4 targets: ratio <= 1.3 for SWC, DFP, Po2 and SparseTernary; <= 2 for PolyApprox.
+Targets: ratio <= 1.3 for SWC, DFP, Po2 and SparseTernary; <= 2 for PolyApprox.
 
 Usage::
 

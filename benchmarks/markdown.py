@@ -69,7 +69,7 @@ def _loss(rows: Dict[str, List[Dict]], name: str) -> float:
 
 
 def _targets(rows: Dict[str, List[Dict]]) -> List[str]:
-    """The issue's targets for this workload, each checked against the measured numbers."""
+    """The project's targets for this workload, each checked against the measured numbers."""
     if "float32" not in rows:
         return []
     checks = []
@@ -110,7 +110,7 @@ def _targets(rows: Dict[str, List[Dict]]) -> List[str]:
         checks.append(f"| C simulation: 100% bit-exact, Keras argmax >= 99.9% | "
                       f"{'all' if exact else 'not all'} bit-exact, min. agreement {100 * agreement:.1f}% | "
                       f"{'met' if exact and agreement >= 0.999 else '**missed**'} |")
-    return ["| target (issue 7) | measured | |", "|---|---|---|"] + checks if checks else []
+    return ["| target | measured | |", "|---|---|---|"] + checks if checks else []
 
 
 def _hardware_table(rows: Dict[str, List[Dict]]) -> List[str]:
