@@ -221,6 +221,27 @@ inline P fan_sum(const X *x, const C *c, unsigned o) {
     return a;
 }
 
+// A Core whose every weight is its own operand, with no per-group scale:
+//   A_o = sum_i Term(c_i, x_i)       (DFP: mul_term; Po2: po2_term<-1, 1>; binary: sign_term)
+template <class Term> struct per_weight_core {
+    template <class data_T, class res_T, class CONFIG_T, unsigned NV, unsigned N_OUT>
+    static void outputs(const typename int_view<data_T>::type fan[NV][CONFIG_T::n_groups * CONFIG_T::group_size],
+                        res_T res[N_OUT],
+                        const typename CONFIG_T::code_t codes[N_OUT * CONFIG_T::n_groups * CONFIG_T::group_size],
+                        const typename CONFIG_T::align_t align[CONFIG_T::n_align],
+                        const typename CONFIG_T::bias_t bias[N_OUT]) {
+        SQNAP_HLS(INLINE)
+        typedef typename CONFIG_T::accum_t accum_t;
+        // loop Outputs
+        for (unsigned o = 0; o < N_OUT; o++) {
+            SQNAP_HLS(UNROLL)
+            const unsigned v = fan_vector_of<NV, N_OUT>(o);
+            accum_t acc = fan_sum<Term, accum_t, CONFIG_T::n_groups, CONFIG_T::group_size>(fan[v], codes, o);
+            res[o] = finish<data_T, res_T, CONFIG_T>(acc, o, align, bias);
+        }
+    }
+};
+
 // sum_{i<N} x[x0+i]: input-only sums (poly S0, ternary sum x), shared by all outputs.
 template <class P, unsigned N, class X> inline P input_sum(const X *x, unsigned x0) {
     SQNAP_HLS(INLINE)

@@ -14,24 +14,7 @@
 
 namespace sqnap {
 
-struct dfp_core {
-    template <class data_T, class res_T, class CONFIG_T, unsigned NV, unsigned N_OUT>
-    static void outputs(const typename int_view<data_T>::type fan[NV][CONFIG_T::n_groups * CONFIG_T::group_size],
-                        res_T res[N_OUT],
-                        const typename CONFIG_T::code_t codes[N_OUT * CONFIG_T::n_groups * CONFIG_T::group_size],
-                        const typename CONFIG_T::align_t align[CONFIG_T::n_align],
-                        const typename CONFIG_T::bias_t bias[N_OUT]) {
-        SQNAP_HLS(INLINE)
-        typedef typename CONFIG_T::accum_t accum_t;
-        // loop Outputs
-        for (unsigned o = 0; o < N_OUT; o++) {
-            SQNAP_HLS(UNROLL)
-            const unsigned v = fan_vector_of<NV, N_OUT>(o);
-            accum_t acc = fan_sum<mul_term, accum_t, CONFIG_T::n_groups, CONFIG_T::group_size>(fan[v], codes, o);
-            res[o] = finish<data_T, res_T, CONFIG_T>(acc, o, align, bias);
-        }
-    }
-};
+struct dfp_core : per_weight_core<mul_term> {};
 
 }  // namespace sqnap
 

@@ -17,7 +17,7 @@ import numpy as np
 import tensorflow as tf
 
 from keras_wc.methods import Argument, Cost, Method, register_method
-from keras_wc.methods.base import Gains, KernelResult, group_gain, like, per_output, stored_values
+from keras_wc.methods.base import Gains, KernelResult, group_gain, per_output, per_weight_sum, shift_add_cost
 from keras_wc.quantizers import CompressionQuantizer
 from keras_wc.quantizers.base import Encoding
 from keras_wc.quantizers.layout import FanInLayout
@@ -93,13 +93,11 @@ class BinaryPo2Method(Method):
         return group_gain(encoding.arrays["codes"].astype(np.int64), 1)
 
     def kernel(self, x: np.ndarray, encoding: Encoding) -> KernelResult:
-        partial = (x * like(encoding.arrays["codes"], x)).sum(axis=-1)
-        return partial.sum(axis=-1), partial
+        return per_weight_sum(x, encoding.arrays["codes"])
 
     def cost(self, encoding: Encoding) -> Cost:
         """One add/subtract per weight; no multiplication (the scale is a shift)."""
-        return Cost(full_mults=0, shift_adds=int(np.count_nonzero(encoding.arrays["codes"])),
-                    parameters=stored_values(encoding), kernel_bits=encoding.memory_bits)
+        return shift_add_cost(encoding)
 
     def arguments(self, encoding: Encoding) -> List[Argument]:
         return [Argument("codes", encoding.arrays["codes"])]

@@ -112,6 +112,28 @@ def group_gain(multipliers: np.ndarray, scales) -> Gains:
     return total, int(partial.max(initial=0))
 
 
+def per_weight_sum(x: np.ndarray, multipliers: np.ndarray) -> KernelResult:
+    """``A = sum_i m_i x_i`` with no per-group scale: ``(A, per-group sums)``.
+
+    Example:
+        >>> per_weight_sum(np.ones((1, 1, 1, 2), np.int64), np.array([[[1, -1]]]))[0].tolist()
+        [[0]]
+    """
+    partial = (x * like(multipliers, x)).sum(axis=-1)
+    return partial.sum(axis=-1), partial
+
+
+def shift_add_cost(encoding: Encoding) -> Cost:
+    """One shift-add per non-zero code and no full multiplication (Po2, low-bit DFP, binary).
+
+    Example:
+        >>> shift_add_cost(Po2(bits=4).encode(np.ones((3, 2), np.float32))).shift_adds
+        6
+    """
+    return Cost(full_mults=0, shift_adds=int(np.count_nonzero(encoding.arrays["codes"])),
+                parameters=stored_values(encoding), kernel_bits=encoding.memory_bits)
+
+
 def stored_values(encoding: Encoding) -> int:
     """Codes + scales: the number of values in ``encoding.storage``."""
     return int(sum(count for count, _ in encoding.storage.values()))

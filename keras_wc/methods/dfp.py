@@ -7,6 +7,7 @@ per-output shift, so the stored codes keep their own width (docs/methods.md, "DF
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import List
 
 import numpy as np
@@ -14,7 +15,7 @@ import numpy as np
 from ..hls_include import include_dir
 from ..quantizers.base import Encoding
 from ..quantizers.dfp import DFP
-from .base import Argument, Cost, Gains, KernelResult, Method, group_gain, like, per_output, stored_values
+from .base import Argument, Cost, Gains, KernelResult, Method, group_gain, per_output, per_weight_sum, shift_add_cost
 
 #: widest weight code whose product is still a shift-add (docs/methods.md, counting rule)
 SHIFT_ADD_MAX_BITS = 4
@@ -38,15 +39,14 @@ class DFPMethod(Method):
 
     def kernel(self, x: np.ndarray, encoding: Encoding) -> KernelResult:
         """``A = sum c_i x_i`` (the grid of each output is aligned by the epilogue)."""
-        partial = (x * like(encoding.arrays["codes"], x)).sum(axis=-1)
-        return partial.sum(axis=-1), partial
+        return per_weight_sum(x, encoding.arrays["codes"])
 
     def cost(self, encoding: Encoding) -> Cost:
         """One product per non-zero code: a full multiplication when codes have > 4 bits."""
-        nonzero = int(np.count_nonzero(encoding.arrays["codes"]))
-        high_precision = encoding.storage["codes"][1] > SHIFT_ADD_MAX_BITS
-        return Cost(full_mults=nonzero if high_precision else 0, shift_adds=0 if high_precision else nonzero,
-                    parameters=stored_values(encoding), kernel_bits=encoding.memory_bits)
+        cost = shift_add_cost(encoding)
+        if encoding.storage["codes"][1] <= SHIFT_ADD_MAX_BITS:
+            return cost
+        return replace(cost, full_mults=cost.shift_adds, shift_adds=0)
 
     def arguments(self, encoding: Encoding) -> List[Argument]:
         return [Argument("codes", encoding.arrays["codes"])]

@@ -13,7 +13,7 @@ import numpy as np
 from ..hls_include import include_dir
 from ..quantizers.base import Encoding
 from ..quantizers.po2 import Po2
-from .base import Argument, Cost, Gains, KernelResult, Method, group_gain, per_output, shift_sums, stored_values
+from .base import Argument, Cost, Gains, KernelResult, Method, group_gain, per_output, shift_add_cost, shift_sums
 
 
 def po2_shifts(encoding: Encoding) -> Tuple[np.ndarray, np.ndarray]:
@@ -51,8 +51,7 @@ class Po2Method(Method):
 
     def cost(self, encoding: Encoding) -> Cost:
         """Every non-zero weight is a signed shift (shift-add); no full multiplication."""
-        return Cost(full_mults=0, shift_adds=int(np.count_nonzero(encoding.arrays["codes"])),
-                    parameters=stored_values(encoding), kernel_bits=encoding.memory_bits)
+        return shift_add_cost(encoding)
 
     def arguments(self, encoding: Encoding) -> List[Argument]:
         return [Argument("codes", encoding.arrays["codes"])]
