@@ -59,6 +59,7 @@ def test_existing_output_dir_is_not_clobbered(tmp_path, capsys):
     assert keep.read_text() == "user data"
 
 
+@pytest.mark.slow
 def test_demo_quick_end_to_end():
     result = run_cli("demo", "--quick")
     assert result.returncode == 0, result.stderr[-2000:]

@@ -80,7 +80,8 @@ def test_geometry_matches_keras(size, kernel, stride, padding):
     layer = tf.keras.layers.Conv2D(2, kernel, stride, padding)
     layer.build((None, size, size, 1))
     expected = tuple(layer.compute_output_shape((None, size, size, 1))[1:])
-    assert Geometry.conv("conv2d", (size, size, 1), (kernel, kernel), (stride, stride), padding, 2).output_shape == expected
+    geometry = Geometry.conv("conv2d", (size, size, 1), (kernel, kernel), (stride, stride), padding, 2)
+    assert geometry.output_shape == expected
 
 
 QB4 = "quantized_bits(4,0,1,alpha=1)"  # QKeras layers make alpha=None 'auto_po2'

@@ -43,7 +43,7 @@ def _train(model, data, epochs=3):
 
 
 def _keras_logits(model, x):
-    return models.logits_model(model).predict(x, verbose=0) if "logits" in [l.name for l in model.layers] else \
+    return models.logits_model(model).predict(x, verbose=0) if "logits" in [layer.name for layer in model.layers] else \
         model.predict(x, verbose=0)
 
 

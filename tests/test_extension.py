@@ -17,9 +17,6 @@ import keras_wc
 from extension_binary import BINARY_PO2, EXPONENT_BITS, BinaryPo2
 from keras_wc.methods import get_method, method_of, registered_methods
 
-pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
-
-
 @pytest.fixture(scope="module")
 def digits():
     return keras_wc.datasets.load("digits")

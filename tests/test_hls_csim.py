@@ -12,6 +12,8 @@ import re
 import numpy as np
 import pytest
 
+pytestmark = pytest.mark.slow  # each case converts, compiles and C-simulates a model (~10 s)
+
 tf = pytest.importorskip("tensorflow")
 pytest.importorskip("hls4ml")
 from qkeras import QActivation, QConv1D, QConv2D, QDense, QDepthwiseConv2D  # noqa: E402

@@ -337,7 +337,8 @@ def _grid_frac(case):
 
 
 # order in which the driver reads each method's arrays (the core's arguments, then align and bias)
-_ARRAYS = {"swc": ["codes", "maw", "align", "bias"], "dfp": ["codes", "align", "bias"], "po2": ["codes", "align", "bias"],
+_ARRAYS = {"swc": ["codes", "maw", "align", "bias"], "dfp": ["codes", "align", "bias"],
+           "po2": ["codes", "align", "bias"],
            "ternary": ["codes", "table", "delta", "mean", "align", "bias"], "poly": ["codes", "coef", "align", "bias"]}
 _TYPES = {"codes": "code_t", "maw": "maw_t", "align": "align_t", "bias": "bias_t", "table": "table_t",
           "delta": "delta_t", "mean": "mean_t", "coef": "coef_t"}
@@ -413,7 +414,8 @@ def _driver(cases, draws):
     out = ["#include <cstdio>", '#include "sqnap.h"', "",
            "template <class T> static void set_raw(T &v, long long r) {",
            "  ap_int<T::width> a = int(r); v.range(T::width - 1, 0) = a.range(T::width - 1, 0); }",
-           "template <class T> static void read_int(T &v) { long long r; if (std::scanf(\"%lld\", &r) != 1) r = 0; v = int(r); }",
+           "template <class T> static void read_int(T &v) {",
+           "  long long r; if (std::scanf(\"%lld\", &r) != 1) r = 0; v = int(r); }",
            "template <int W, int I> static long long raw(const ap_fixed<W, I> &v) {",
            "  ap_int<W> r = 0; r.range(W - 1, 0) = v.range(W - 1, 0); return r.to_int64(); }",
            "// a stream pack with hls4ml's nnet::array interface (the headers need no nnet_types.h)",

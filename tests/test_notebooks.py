@@ -141,6 +141,7 @@ def test_kernel_is_this_python(kernel_env):
     assert Path(lines[4]).resolve().is_relative_to(ROOT)       # the checkout's keras_wc (editable install)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", NOTEBOOKS)
 def test_notebook_runs(name, kernel_env, tmp_path):
     """Execute the notebook in quick mode; its own assertion cells must pass."""

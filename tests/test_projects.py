@@ -54,6 +54,7 @@ def test_only_project_specific_files_are_committed(recipe):
     assert vendored == []
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("recipe", REFERENCES, ids=lambda p: p.parent.name)
 def test_reference_project_regenerates_byte_identically(recipe, tmp_path):
     result = build_project(recipe, output_dir=tmp_path / "project", echo=lambda line: None)

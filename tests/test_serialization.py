@@ -72,7 +72,8 @@ def test_qkeras_get_quantizer_rebuilds_from_config(cls):
         rebuilt = qkeras.get_quantizer(identifier)
         assert type(rebuilt) is cls and rebuilt.get_config() == quantizer.get_config()
     # what a QKeras layer writes in its config is what hls4ml passes to get_quantizer
-    layer_config = qkeras.QDense(2, kernel_quantizer=cls(**({"group": 4} if cls.__name__ == "SWC" else {}))).get_config()
+    layer_quantizer = cls(**({"group": 4} if cls.__name__ == "SWC" else {}))
+    layer_config = qkeras.QDense(2, kernel_quantizer=layer_quantizer).get_config()
     assert type(qkeras.get_quantizer(layer_config["kernel_quantizer"])) is cls
 
 

@@ -72,7 +72,8 @@ class FreezeAssignments(CompressionCallback):
             for weight in found:
                 self.require_control(weight, "frozen")
         freezable = [weight for weight in found
-                     if isinstance(weight.quantizer, Freezable) and "frozen" in getattr(weight.quantizer, "controls", {})]
+                     if isinstance(weight.quantizer, Freezable)
+                     and "frozen" in getattr(weight.quantizer, "controls", {})]
         if not freezable:
             raise self.error(f"no layer among {[weight.name for weight in found]} has a freezable quantizer "
                              f"({FREEZABLE_METHODS})")

@@ -201,7 +201,8 @@ class PrecisionScaling(CompressionCallback):
     def _record(self) -> None:
         _, _, ratio = kernel_compression(self.model)
         kept = [t["accuracy"] for t in self.trials if t["kept"]]
-        self.result = {"bits": {weight.name: int(weight.quantizer.bits) for weight in self.layers}, "compression_ratio": ratio,
+        self.result = {"bits": {weight.name: int(weight.quantizer.bits) for weight in self.layers},
+                       "compression_ratio": ratio,
                        "reference_accuracy": self.reference, "accuracy": kept[-1] if kept else self.reference,
                        "trials": list(self.trials), "done": self._trial is None and not self._queue}
 

@@ -11,13 +11,12 @@ import argparse
 import importlib
 import os
 import sys
-import warnings
 from typing import List, Optional
 
 # before TensorFlow is first imported: keep its C++ start-up chatter off the user's terminal
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-# QKeras serializes quantizers through keras.constraints, which warns for every non-constraint
-warnings.filterwarnings("ignore", message=r"The `keras.constraints.serialize\(\)` API")
+
+from .loading import quiet_tensorflow, quiet_warnings  # noqa: E402  (after TF_CPP_MIN_LOG_LEVEL)
 
 #: sub-command modules, in ``--help`` order
 COMMAND_MODULES = ["keras_wc.cli.demo", "keras_wc.cli.report", "keras_wc.cli.hls_commands", "keras_wc.cli.project"]
@@ -56,8 +55,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 0
+    quiet_tensorflow()
     try:
-        return int(args.func(args) or 0)
+        with quiet_warnings():  # third-party load chatter only; restored when the command returns
+            return int(args.func(args) or 0)
     except (CLIError, ValueError, FileNotFoundError, FileExistsError, RuntimeError) as error:
         print(f"keras-wc {args.command}: error: {error}", file=sys.stderr)
         return 2

@@ -8,6 +8,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from .loading import load_model
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``convert`` and ``csim`` sub-commands."""
@@ -30,23 +32,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     csim.set_defaults(func=_csim)
 
 
-def _load_model(path: Path):
-    import tensorflow as tf
-
-    from ..quantizers.registry import custom_objects
-
-    if not path.exists():
-        raise FileNotFoundError(f"model {path} not found")
-    return tf.keras.models.load_model(path, custom_objects=custom_objects(), compile=False)
-
-
 def _convert(args: argparse.Namespace) -> int:
     import numpy as np
 
     from ..hls import convert
 
     x_test = np.load(args.x_test) if args.x_test is not None else None
-    convert(_load_model(args.model), args.output_dir, flavor=args.flavor, io_type=args.io_type,
+    convert(load_model(args.model), args.output_dir, flavor=args.flavor, io_type=args.io_type,
             project_name=args.project_name, input_format=args.input_format, reuse_factor=args.reuse_factor,
             x_test=x_test, overwrite=args.overwrite)
     print(f"wrote the {args.flavor} project {args.output_dir}")

@@ -9,6 +9,6 @@ from .geometry import Geometry
 from .specs import (AddSpec, AffineSpec, CompressedSpec, IdentitySpec, InputSpec, LayerSpec, PoolSpec,
                     QuantizeSpec, ReluSpec, ReshapeSpec)
 
-__all__ = ["AVG_POOL_EXTRA_BITS", "BIAS_EXTRA_BITS", "ActivationQuant", "AddSpec", "AffineSpec", "BN_MULTIPLIER_BITS", "CompressedSpec", "Geometry",
-           "IdentitySpec", "InputSpec", "LayerSpec", "PoolSpec", "QuantizeSpec", "ReluSpec", "ReshapeSpec",
-           "describe_model", "format_for", "format_text", "parse_format"]
+__all__ = ["AVG_POOL_EXTRA_BITS", "BIAS_EXTRA_BITS", "ActivationQuant", "AddSpec", "AffineSpec",
+           "BN_MULTIPLIER_BITS", "CompressedSpec", "Geometry", "IdentitySpec", "InputSpec", "LayerSpec", "PoolSpec",
+           "QuantizeSpec", "ReluSpec", "ReshapeSpec", "describe_model", "format_for", "format_text", "parse_format"]
