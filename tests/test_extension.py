@@ -85,3 +85,17 @@ def test_csim_bit_exact(trained, digits, tmp_path):
     firmware = (tmp_path / "prj" / "firmware" / "myproject.cpp").read_text()
     assert "sqnap::dense<sqnap::binary_po2_core, " in firmware
     assert (tmp_path / "prj" / "firmware" / "nnet_utils" / "extension_binary.h").is_file()
+
+
+def test_other_projects_hold_only_their_own_headers(tmp_path):
+    """A project copies sqnap_common.h and the headers of the methods it uses, nothing else
+    registered in the process (here: the extension)."""
+    from keras_wc.hls import convert
+    from keras_wc.quantizers import SWC
+
+    model = tf.keras.Sequential([tf.keras.Input((8,), name="x"),
+                                 QDense(3, kernel_quantizer=SWC(sw_bits=4, group=4), name="fc")])
+    convert(model, tmp_path / "prj", input_format="ufixed<8,0>")
+    headers = sorted(p.name for p in (tmp_path / "prj" / "firmware" / "nnet_utils").glob("*.h")
+                     if p.name.startswith(("sqnap", "extension")))
+    assert headers == ["sqnap_common.h", "sqnap_swc.h"]

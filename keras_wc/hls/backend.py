@@ -22,7 +22,7 @@ from hls4ml.model.flow import get_flow, register_flow
 from hls4ml.model.flow.flow import flow_map
 from hls4ml.model.optimizer import get_optimizer
 
-from .writer import FLAVOR_KEY, FLAVORS, register_header_sources
+from .writer import FLAVOR_KEY, FLAVORS
 
 BACKEND_NAME = "SQNAP"
 INPUT_FORMAT_KEY = "SQNAPInputFormat"
@@ -77,7 +77,7 @@ class SQNAPBackend(VivadoBackend):
 
     # -- registration ----------------------------------------------------------------------
     def _register_sqnap_layers(self) -> None:
-        """IR layers, templates, passes and header sources of the compressed layers."""
+        """IR layers, templates and passes of the compressed layers (headers: per project, by the writer)."""
         from . import layers, passes, templates
 
         layers.register_layers()
@@ -87,7 +87,6 @@ class SQNAPBackend(VivadoBackend):
         for name, cls in passes.PASSES.items():
             if get_optimizer_safe(f"{FLOW_PREFIX}:{name}") is None:
                 self.register_pass(name, cls)
-        register_header_sources(self)
 
     def _register_flows(self) -> None:
         from .passes import PASSES

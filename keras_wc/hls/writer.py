@@ -11,7 +11,7 @@ What differs from hls4ml's own writers:
 * **exact testbench** — the generated ``<project>_test.cpp`` reads inputs as ``double`` and
   prints results with enough digits to be exact (``ap_fixed``'s ``operator<<`` rounds to the
   stream precision, 6 digits by default);
-* the shared ``sqnap_common.h`` and every registered method's header
+* the shared ``sqnap_common.h`` and the header of every method the model uses
   (:mod:`keras_wc.methods`) are registered with ``backend.register_source`` and land in
   ``firmware/nnet_utils/``.
 """
@@ -40,23 +40,46 @@ def model_flavor(model) -> str:
     return flavor
 
 
-def header_sources() -> list:
-    """The shared ``sqnap_common.h`` and the header of every registered method, sorted by name.
+def header_sources(model) -> list:
+    """The headers a project needs: ``sqnap_common.h`` and the header of each method its layers use.
 
     A method registered from outside the package brings its own header (``Method.header``),
-    so its projects are complete.
+    so its projects are complete; a project holds no header of a method it does not use, so
+    what else is registered in the process never changes the files written.
+
+    Args:
+        model: the hls4ml ``ModelGraph`` (its conversion's datapath).
+
+    Returns:
+        Paths, sorted by file name.
+    """
+    from keras_wc.hls_include import include_dir
+    from keras_wc.methods import method_of
+
+    from .passes import datapath_of
+
+    used = {method_of(spec.encoding).header for spec in datapath_of(model).values()
+            if spec.kind == "compressed" and spec.sqnap}
+    return sorted({include_dir() / "sqnap_common.h"} | used, key=lambda path: path.name)
+
+
+def register_header_sources(model) -> None:
+    """Make the backend's custom sources exactly :func:`header_sources` of ``model``.
+
+    The backend object is shared by every conversion, so SQNAP headers registered for an
+    earlier model are removed first.
     """
     from keras_wc.hls_include import include_dir
     from keras_wc.methods import registered_methods
 
-    headers = {include_dir() / "sqnap_common.h"} | {method.header for method in registered_methods()}
-    return sorted(headers, key=lambda path: path.name)
-
-
-def register_header_sources(backend) -> None:
-    """``backend.register_source`` every sqnap header (idempotent: a dict keyed by name)."""
-    for path in header_sources():
-        backend.register_source(path.resolve())
+    backend = model.config.backend
+    wanted = {path.resolve() for path in header_sources(model)}
+    ours = {path.resolve() for path in include_dir().glob("sqnap_*.h")}
+    ours |= {method.header.resolve() for method in registered_methods()}
+    backend.custom_source = {destination: source for destination, source in backend.custom_source.items()
+                             if Path(source).resolve() not in ours}
+    for path in sorted(wanted, key=lambda path: path.name):
+        backend.register_source(path)
 
 
 def model_digest(model) -> str:
@@ -137,8 +160,8 @@ class SQNAPWriter(VitisWriter):
         ])
 
     def write_nnet_utils(self, model) -> None:
-        """hls4ml's headers plus the SQNAP headers (re-registered: methods added since the backend was made)."""
-        register_header_sources(model.config.backend)
+        """hls4ml's headers plus the SQNAP headers this model uses."""
+        register_header_sources(model)
         VivadoWriter.write_nnet_utils(self, model)
 
     def write_hls(self, model, is_multigraph: bool = False) -> None:
