@@ -151,6 +151,8 @@ class Method:
         header: the C++ header defining :attr:`core` (copied into every project).
         core: the C++ ``Core`` struct, e.g. ``"sqnap::swc_core"``.
         controls: the training controls its quantizers expose to callbacks.
+        frac_param: the ``Encoding.params`` entry holding the weights' fractional length(s),
+            for methods whose :meth:`frac` is just that parameter.
         zero_preserving: whether a zero latent weight always encodes to a zero code, so
             magnitude masking (:class:`~keras_wc.callbacks.GradualPruning` without a pruning
             control) prunes it.
@@ -162,11 +164,17 @@ class Method:
     core: ClassVar[str] = ""
     controls: ClassVar[Tuple[str, ...]] = ()
     zero_preserving: ClassVar[bool] = False
+    frac_param: ClassVar[str] = ""
 
     # -- integer facts -------------------------------------------------------------------
     def frac(self, encoding: Encoding) -> np.ndarray:
-        """Per output ``(n_out,)``: the fractional length the weights add to the input's."""
-        raise NotImplementedError
+        """Per output ``(n_out,)``: the fractional length the weights add to the input's.
+
+        By default ``Encoding.params[frac_param]`` (one per layer, or one per output).
+        """
+        if not self.frac_param:
+            raise NotImplementedError(f"method {self.name!r}: set frac_param or override frac()")
+        return per_output(encoding.params[self.frac_param], encoding.layout.n_out)
 
     def denominator(self, encoding: Encoding) -> int:
         """The odd constant ``D`` the accumulator is divided by (1: none)."""

@@ -15,7 +15,7 @@ import numpy as np
 from ..hls_include import include_dir
 from ..quantizers.base import Encoding
 from ..quantizers.dfp import DFP
-from .base import Argument, Cost, Gains, KernelResult, Method, group_gain, per_output, per_weight_sum, shift_add_cost
+from .base import Argument, Cost, Gains, KernelResult, Method, group_gain, per_weight_sum, shift_add_cost
 
 #: widest weight code whose product is still a shift-add (docs/methods.md, counting rule)
 SHIFT_ADD_MAX_BITS = 4
@@ -29,10 +29,8 @@ class DFPMethod(Method):
     header = include_dir() / "sqnap_dfp.h"
     core = "sqnap::dfp_core"
     controls = ("bits",)
+    frac_param = "frac"
     zero_preserving = True
-
-    def frac(self, encoding: Encoding) -> np.ndarray:
-        return per_output(encoding.params["frac"], encoding.layout.n_out)
 
     def gains(self, encoding: Encoding) -> Gains:
         return group_gain(encoding.arrays["codes"].astype(np.int64), 1)

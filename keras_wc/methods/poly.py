@@ -14,7 +14,7 @@ import numpy as np
 from ..hls_include import include_dir
 from ..quantizers.base import Encoding
 from ..quantizers.poly import PolyApprox
-from .base import Argument, Cost, Gains, KernelResult, Method, like, per_output, wide
+from .base import Argument, Cost, Gains, KernelResult, Method, like, wide
 
 
 def bucket_powers(encoding: Encoding) -> np.ndarray:
@@ -39,9 +39,7 @@ class PolyMethod(Method):
     header = include_dir() / "sqnap_poly.h"
     core = "sqnap::poly_core"
     controls = ("frozen",)
-
-    def frac(self, encoding: Encoding) -> np.ndarray:
-        return per_output(encoding.params["coef_frac"], encoding.layout.n_out)
+    frac_param = "coef_frac"
 
     def gains(self, encoding: Encoding) -> Gains:
         sums = wide(bucket_powers(encoding).sum(axis=2))          # (n_out, n_groups, degree+1)

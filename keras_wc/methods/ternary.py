@@ -38,9 +38,7 @@ class TernaryMethod(Method):
     header = include_dir() / "sqnap_ternary.h"
     core = "sqnap::ternary_core"
     controls = ("active_k",)
-
-    def frac(self, encoding: Encoding) -> np.ndarray:
-        return per_output(encoding.params["delta_frac"], encoding.layout.n_out)
+    frac_param = "delta_frac"
 
     def gains(self, encoding: Encoding) -> Gains:
         n_out, fan_in = encoding.layout.n_out, encoding.layout.fan_in
