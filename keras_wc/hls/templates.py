@@ -25,12 +25,11 @@ from hls4ml.backends.template import FunctionCallTemplate, LayerConfigTemplate
 
 from keras_wc.methods import method_of
 
-from .layers import SQNAPConv1D, SQNAPConv2D, SQNAPDense, SQNAPDepthwiseConv2D, align_shifts
+from .layers import SQNAP_LAYERS, align_shifts
 
 COMMON_HEADER = "nnet_utils/sqnap_common.h"
 #: the entry point of each IR class (``sqnap::<kind>`` / ``sqnap::<kind>_stream``)
 KINDS = {"SQNAPDense": "dense", "SQNAPConv1D": "conv1d", "SQNAPConv2D": "conv2d", "SQNAPDepthwiseConv2D": "conv2d"}
-SQNAP_CLASSES = (SQNAPDense, SQNAPConv1D, SQNAPConv2D, SQNAPDepthwiseConv2D)
 
 
 def spec_of(node):
@@ -64,7 +63,7 @@ class SQNAPConfigTemplate(LayerConfigTemplate):
     """``struct config<N>`` of an SQNAP layer."""
 
     def __init__(self):
-        super().__init__(SQNAP_CLASSES)
+        super().__init__(SQNAP_LAYERS)
 
     def format(self, node) -> str:
         spec = spec_of(node)
@@ -94,7 +93,7 @@ class SQNAPFunctionTemplate(FunctionCallTemplate):
     """The ``sqnap::<kind><Core, ...>`` call of an SQNAP layer."""
 
     def __init__(self):
-        super().__init__(SQNAP_CLASSES, include_header=[COMMON_HEADER])
+        super().__init__(SQNAP_LAYERS, include_header=[COMMON_HEADER])
 
     def transform(self, model, node):
         """Include the common header and the node's method header."""
