@@ -130,7 +130,11 @@ class BitWidthControl(ControlMixin):
     bits_range: ClassVar[Tuple[int, int]] = (2, 8)
 
     def _init_bits(self, bits: int) -> None:
-        self._add_control("bits", require_int("bits", bits, *self.bits_range), tf.int32)
+        self._add_control("bits", bits, self._check_bits, tf.int32)
+
+    def _check_bits(self, value: Any) -> int:
+        """``bits`` validated against :attr:`bits_range` (the check of the ``bits`` control)."""
+        return require_int("bits", value, *self.bits_range)
 
     @property
     def bits(self) -> int:
@@ -140,12 +144,6 @@ class BitWidthControl(ControlMixin):
     @bits.setter
     def bits(self, value: int) -> None:
         self.set_control("bits", value)
-
-    def set_control(self, name: str, value) -> None:
-        """Assign control ``name``; ``bits`` is checked against :attr:`bits_range`."""
-        if name == "bits":
-            value = require_int("bits", value, *self.bits_range)
-        super().set_control(name, value)
 
 
 class CompressionQuantizer(BaseQuantizer):

@@ -4,13 +4,34 @@ A control lives in a non-trainable ``tf.Variable`` created with the quantizer, s
 callback that ramps it (pruning threshold, admitted non-zeros, frozen assignments) never
 forces Keras to retrace the training step. ``get_config`` reports the control's current
 value, so a saved model resumes where training stopped.
+
+Each control is declared with its check (the constructor's validation of the same argument);
+:meth:`ControlMixin.set_control`, which every setter and callback goes through, runs it on
+every change, so a control never leaves the range the constructor accepts.
 """
 
 from __future__ import annotations
 
-from typing import Dict
+from typing import Any, Callable, Dict
 
+import numpy as np
 import tensorflow as tf
+
+#: a control's check: the value, validated (and normalized), or ValueError naming the control
+Check = Callable[[Any], Any]
+
+
+def require_bool(name: str, value: Any) -> bool:
+    """Validate a boolean argument or control, naming it on error.
+
+    Example:
+        >>> require_bool("frozen", 1)
+        Traceback (most recent call last):
+        ValueError: frozen=1: expected a bool
+    """
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{name}={value!r}: expected a bool")
+    return bool(value)
 
 
 class ControlMixin:
@@ -22,11 +43,24 @@ class ControlMixin:
         0.25
     """
 
-    def _add_control(self, name: str, value: float, dtype=tf.float32) -> tf.Variable:
+    def _add_control(self, name: str, value: Any, check: Check, dtype=tf.float32) -> tf.Variable:
+        """Declare control ``name`` with its ``check``; ``value`` is checked like every later change.
+
+        Args:
+            name: the control's name.
+            value: its initial value.
+            check: ``value -> validated value``; raises ValueError naming the control and its range.
+            dtype: the variable's dtype.
+
+        Returns:
+            The ``tf.Variable``.
+        """
         if not hasattr(self, "_controls"):
             self._controls: Dict[str, tf.Variable] = {}
-        variable = tf.Variable(value, dtype=dtype, trainable=False, name=f"kwc_{name}")
+            self._checks: Dict[str, Check] = {}
+        variable = tf.Variable(check(value), dtype=dtype, trainable=False, name=f"kwc_{name}")
         self._controls[name] = variable
+        self._checks[name] = check
         return variable
 
     @property
@@ -42,8 +76,14 @@ class ControlMixin:
         return float(f"{value:.7g}") if isinstance(value, float) else value
 
     def set_control(self, name: str, value) -> None:
-        """Assign ``value`` to control ``name`` (takes effect at the next step, no retrace)."""
-        self._control(name).assign(value)
+        """Assign ``value`` to control ``name`` (takes effect at the next step, no retrace).
+
+        Raises:
+            KeyError: no control ``name``.
+            ValueError: ``value`` outside the control's range (the constructor's), named.
+        """
+        variable = self._control(name)
+        variable.assign(self._checks[name](value))
 
     def _control(self, name: str) -> tf.Variable:
         controls = getattr(self, "_controls", {})

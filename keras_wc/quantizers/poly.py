@@ -25,13 +25,14 @@ only: :meth:`PolyApprox.parameter_count` (coefficients) and ``memory_bits`` (buc
 
 from __future__ import annotations
 
+import functools
 from typing import Any, Dict, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 import tensorflow as tf
 
 from .base import CompressionQuantizer, require_int
-from .controls import ControlMixin
+from .controls import ControlMixin, require_bool
 from .fixedpoint import FixedPoint, pow2, signed_format_for
 from .layout import FanInLayout, GroupSpec, check_group
 from .ops import TF, ArrayOps
@@ -88,7 +89,7 @@ class PolyApprox(ControlMixin, CompressionQuantizer):
         self.group = check_group(group, self.group_choices)
         self.coef_bits = require_int("coef_bits", coef_bits, 2, self._max_coef_bits())
         self.bits = int(np.ceil(np.log2(self.levels)))
-        self._add_control("frozen", False, tf.bool)
+        self._add_control("frozen", False, functools.partial(require_bool, "frozen"), tf.bool)
         self._assignment = tf.Variable(tf.zeros([0], tf.int32), shape=tf.TensorShape(None), trainable=False,
                                        name="kwc_poly_assignment")
         if frozen_assignment is not None:

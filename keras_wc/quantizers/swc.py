@@ -26,12 +26,15 @@ Training controls (``tf.Variable``s, changed by callbacks without retracing):
 
 from __future__ import annotations
 
+import functools
+import numbers
 from typing import Any, Dict, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 import tensorflow as tf
 
 from .base import BitWidthControl, CompressionQuantizer, Encoding, require_choice, require_int
+from .controls import require_bool
 from .fixedpoint import FixedPoint, pow2, quantize_unsigned, round_log2, unsigned_format_for
 from .layout import FanInLayout, GroupSpec, check_group
 from .ops import NP, TF, ArrayOps
@@ -63,6 +66,13 @@ def max_shift_for(bits):
 #: the float32 constants Python gives (for ``sw_bits=8`` it is subnormal: no ``pow2``)
 _PO2_SMALLEST = np.array([2.0 ** -(max_shift_for(b) + 1) if b >= _SW_BITS[0] else 1.0
                           for b in range(_SW_BITS[1] + 1)], np.float32)
+
+
+def _check_threshold(value: Any) -> float:
+    """The ``prune_threshold`` control: a number in ``[0, 1)``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0.0 <= float(value) < 1.0:
+        raise ValueError(f"prune_threshold={value!r}: allowed range is [0, 1)")
+    return float(value)
 
 
 class SWC(BitWidthControl, CompressionQuantizer):
@@ -105,14 +115,13 @@ class SWC(BitWidthControl, CompressionQuantizer):
                  sw_format: str = "fixed", prune_threshold: float = 0.0, kernel_layout: str = "auto",
                  frozen_maw: Optional[Sequence[float]] = None):
         super().__init__(kernel_layout)
-        self._init_bits(require_int("sw_bits", sw_bits, *self.bits_range))
-        self.maw_bits = require_int("maw_bits", maw_bits, self.sw_bits, 24)
+        sw_bits = require_int("sw_bits", sw_bits, *self.bits_range)
+        self.maw_bits = require_int("maw_bits", maw_bits, sw_bits, 24)
+        self._init_bits(sw_bits)
         self.group = check_group(group, self.group_choices)
         self.sw_format = require_choice("sw_format", sw_format, ("fixed", "po2"))
-        if not 0.0 <= float(prune_threshold) < 1.0:
-            raise ValueError(f"prune_threshold={prune_threshold!r}: allowed range is [0, 1)")
-        self._add_control("prune_threshold", float(prune_threshold))
-        self._add_control("frozen", False, tf.bool)
+        self._add_control("prune_threshold", prune_threshold, _check_threshold)
+        self._add_control("frozen", False, functools.partial(require_bool, "frozen"), tf.bool)
         self._maw = tf.Variable(tf.zeros([0], tf.float32), shape=tf.TensorShape(None), trainable=False,
                                 name="kwc_swc_maw")
         if frozen_maw is not None:
@@ -128,11 +137,9 @@ class SWC(BitWidthControl, CompressionQuantizer):
     def sw_bits(self, value: int) -> None:
         self.bits = value
 
-    def set_control(self, name: str, value) -> None:
-        """Assign control ``name``; ``bits`` (``sw_bits``) must stay in 2..8 and ``<= maw_bits``."""
-        if name == "bits":
-            value = require_int("sw_bits", value, self.bits_range[0], min(self.bits_range[1], self.maw_bits))
-        super().set_control(name, value)
+    def _check_bits(self, value: Any) -> int:
+        """``sw_bits`` (the ``bits`` control) must stay in 2..8 and ``<= maw_bits``."""
+        return require_int("sw_bits", value, self.bits_range[0], min(self.bits_range[1], self.maw_bits))
 
     # -- grid ------------------------------------------------------------------------
     @property

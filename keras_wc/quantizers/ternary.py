@@ -35,6 +35,7 @@ choices (constructor arguments or documented here):
 
 from __future__ import annotations
 
+import functools
 from typing import Any, Dict, Mapping, Optional, Tuple
 
 import numpy as np
@@ -91,8 +92,8 @@ class SparseTernary(ControlMixin, CompressionQuantizer):
         self.normalize = bool(normalize)
         self.scale_bits = require_int("scale_bits", scale_bits, 2, 24)
         self.iterations = require_int("iterations", iterations, 1, 32)
-        active = self.k if active_k is None else require_int("active_k", active_k, 1, self.n)
-        self._add_control("active_k", active, tf.int32)
+        self._add_control("active_k", self.k if active_k is None else active_k,
+                          functools.partial(require_int, "active_k", low=1, high=self.n), tf.int32)
         self.bits = 2
 
     # -- geometry and QKeras niceties --------------------------------------------------
