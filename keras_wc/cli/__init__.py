@@ -2,7 +2,9 @@
 
 Each sub-command lives in its own module exposing ``register(subparsers)``, which adds an
 argparse sub-parser whose ``func(args) -> int`` runs the command. Errors a user can fix are
-raised as :class:`CLIError` (or ``ValueError``/``FileNotFoundError``) and printed as one line.
+raised as :class:`CLIError`, ``ValueError``, ``TypeError`` or ``OSError`` (a missing file, a
+folder that may not be written) and printed as one line with exit code 2, like argparse's own
+usage errors (``docs/errors.md``).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import List, Optional
 # before TensorFlow is first imported: keep its C++ start-up chatter off the user's terminal
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from .loading import quiet_tensorflow, quiet_warnings  # noqa: E402  (after TF_CPP_MIN_LOG_LEVEL)
+from ..model_file import quiet_tensorflow, quiet_warnings  # noqa: E402  (after TF_CPP_MIN_LOG_LEVEL)
 
 #: sub-command modules, in ``--help`` order
 COMMAND_MODULES = ["keras_wc.cli.demo", "keras_wc.cli.report", "keras_wc.cli.hls_commands", "keras_wc.cli.project"]
@@ -59,7 +61,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     try:
         with quiet_warnings():  # third-party load chatter only; restored when the command returns
             return int(args.func(args) or 0)
-    except (CLIError, ValueError, FileNotFoundError, FileExistsError, RuntimeError) as error:
+    except (CLIError, ValueError, TypeError, OSError, RuntimeError) as error:
         print(f"keras-wc {args.command}: error: {error}", file=sys.stderr)
         return 2
 

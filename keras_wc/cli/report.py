@@ -10,9 +10,9 @@ import argparse
 from pathlib import Path
 
 from ..report import compression_report
-from .loading import load_model
+from ..model_file import load_model
 
-__all__ = ["register", "load_model"]
+__all__ = ["register"]
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

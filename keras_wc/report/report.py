@@ -8,6 +8,7 @@ from typing import Any, Dict, Optional, Sequence, Tuple
 
 import tensorflow as tf
 
+from ..keras2 import check_keras2_model
 from .layers import kernel_layers
 from .rows import LayerRow, layer_row
 
@@ -142,6 +143,7 @@ def compression_report(model: tf.keras.Model, input_shape: Optional[Sequence[int
         A :class:`CompressionReport`.
 
     Raises:
+        TypeError: ``model`` is not a Keras 2 (``tf.keras``) model.
         ValueError: if the model has no kernel layer, is not built and no
             ``input_shape`` is given, or a quantizer cannot be counted.
 
@@ -151,6 +153,7 @@ def compression_report(model: tf.keras.Model, input_shape: Optional[Sequence[int
         >>> compression_report(model, input_shape=(64,)).totals["full_mults"]
         10
     """
+    check_keras2_model(model)
     found, skipped = kernel_layers(model, input_shape)
     if not found:
         raise ValueError(f"model {model.name!r} has no layer with a kernel; nothing to report")

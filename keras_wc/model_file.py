@@ -1,4 +1,4 @@
-"""Quiet model loading for the ``keras-wc`` sub-commands.
+"""Loading a saved model: quietly, with one-line errors (the ``keras-wc`` commands, ``project build``).
 
 TensorFlow, Keras and QKeras print start-up and deserialization chatter on every load that
 says nothing about the user's model: TF C++ log lines, absl INFO/WARNING lines, and the
@@ -8,8 +8,7 @@ models are loaded with ``compile=False``, so Keras' "No training configuration f
 "compiled metrics have yet to be built" warnings never arise.
 
 Example:
-    >>> from pathlib import Path
-    >>> model = load_model(Path("fpga_projects/digits_mlp_ternary/model.h5"))
+    >>> model = load_model("fpga_projects/digits_mlp_ternary/model.h5")
 """
 
 from __future__ import annotations
@@ -19,7 +18,7 @@ import logging
 import os
 import warnings
 from pathlib import Path
-from typing import Any, Dict, Iterator
+from typing import Any, Iterator, Union
 
 #: (message regex, category, module regex) of third-party warnings that a model load prints
 LOAD_WARNINGS = [
@@ -36,6 +35,9 @@ def quiet_tensorflow() -> None:
     ``TF_CPP_MIN_LOG_LEVEL`` only takes effect if set before TensorFlow is first imported;
     :mod:`keras_wc.cli` sets it at import, this repeats it for direct callers. A value the
     user exported is kept.
+
+    Example:
+        >>> quiet_tensorflow()
     """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     try:
@@ -49,21 +51,19 @@ def quiet_tensorflow() -> None:
 
 @contextlib.contextmanager
 def quiet_warnings() -> Iterator[None]:
-    """Within the block, ignore the third-party warnings in :data:`LOAD_WARNINGS` (restored afterwards)."""
+    """Within the block, ignore the third-party warnings in :data:`LOAD_WARNINGS` (restored afterwards).
+
+    Example:
+        >>> with quiet_warnings():
+        ...     model = tf.keras.models.load_model("model.h5", compile=False)
+    """
     with warnings.catch_warnings():
         for message, category, module in LOAD_WARNINGS:
             warnings.filterwarnings("ignore", message=message, category=category, module=module)
         yield
 
 
-def custom_objects() -> Dict[str, Any]:
-    """Everything ``tf.keras.models.load_model`` needs for a keras_wc model (QKeras' objects and ours)."""
-    from ..quantizers.registry import custom_objects as registry_objects
-
-    return dict(registry_objects())
-
-
-def load_model(path: Path) -> Any:
+def load_model(path: Union[str, Path]) -> Any:
     """Load a saved Keras/QKeras/keras_wc model without compiling it, quietly.
 
     Args:
@@ -74,7 +74,13 @@ def load_model(path: Path) -> Any:
 
     Raises:
         FileNotFoundError: if ``path`` does not exist.
-        ValueError: if Keras cannot load it (the reason on one line).
+        ValueError: if Keras cannot load it (a corrupt or truncated file, another format):
+            the path and the reason on one line.
+
+    Example:
+        >>> load_model("notes.txt")
+        Traceback (most recent call last):
+        ValueError: cannot load notes.txt as a Keras model: Unable to synchronously open file (file signature not found)
     """
     path = Path(path)
     if not path.exists():
@@ -82,10 +88,14 @@ def load_model(path: Path) -> Any:
     quiet_tensorflow()
     import tensorflow as tf
 
-    objects = custom_objects()
+    from .quantizers.registry import custom_objects
+
     try:
         with quiet_warnings():
-            return tf.keras.models.load_model(str(path), custom_objects=objects, compile=False)
-    except (OSError, ValueError, TypeError, KeyError) as error:
-        reason = " ".join(str(error).split())
+            model = tf.keras.models.load_model(str(path), custom_objects=dict(custom_objects()), compile=False)
+    except Exception as error:  # any deserialization failure of a user's file is reported, not a traceback
+        reason = " ".join(str(error).split()) or type(error).__name__
         raise ValueError(f"cannot load {path} as a Keras model: {reason[:300]}") from error
+    if not isinstance(model, tf.keras.Model):
+        raise ValueError(f"cannot load {path} as a Keras model: it holds a {type(model).__name__}")
+    return model
