@@ -26,6 +26,8 @@ import tensorflow as tf
 
 from ..datapath import describe_model
 from ..datapath.specs import AffineSpec, CompressedSpec, IdentitySpec, LayerSpec, PoolSpec, QuantizeSpec
+from ..keras2 import check_keras2_model
+from .inputs import check_input_format
 from .run import InputFormat, run
 
 _EPS32 = 2.0 ** -24
@@ -99,32 +101,43 @@ def _tolerance(spec: LayerSpec, specs_by_name) -> float:
     if isinstance(spec, QuantizeSpec):
         return 0.0 if spec.input_frac is None else 1.0
     if isinstance(spec, PoolSpec):
-        return 0.0 if spec.divisor == 1 else 1.0
+        return 1.0 if spec.divide else 0.0
     return 0.0
 
 
-def compare(model: tf.keras.Model, x: np.ndarray, input_format: InputFormat = None) -> Comparison:
+def compare(model: tf.keras.Model, x: np.ndarray, input_format: InputFormat = None,
+            quantize_inputs: bool = False) -> Comparison:
     """Per-layer differences between Keras fake-quant and the emulator, and argmax agreement.
 
     Args:
-        model: the Keras model.
+        model: the Keras 2 model.
         x: float inputs.
         input_format: as for :func:`~keras_wc.emulate.emulate`.
+        quantize_inputs: as for :func:`~keras_wc.emulate.emulate`; Keras then sees the same
+            quantized inputs as the emulator.
 
     Returns:
         A :class:`Comparison`; ``print`` it for a table.
+
+    Raises:
+        TypeError: not a Keras 2 model, or an ``input_format`` of the wrong type.
+        ValueError: as :func:`~keras_wc.emulate.emulate` (unsupported layers, inputs refused by
+            the input rule).
 
     Example:
         >>> result = compare(model, x_test, input_format="ufixed<8,1>")
         >>> result.ok, result.argmax_agreement
         (True, 1.0)
     """
+    check_keras2_model(model)
+    check_input_format(input_format)
     specs = describe_model(model, input_format)
-    emulation = run(specs, x)
+    emulation = run(specs, x, quantize_inputs)
     by_name = {spec.name: spec for spec in specs}
     layers = [spec for spec in specs[1:]]
     probe = tf.keras.Model(model.inputs, [model.get_layer(spec.name).output for spec in layers])
-    keras_outputs = probe.predict(np.asarray(x, np.float32), verbose=0, batch_size=256)
+    keras_inputs = emulation.value(specs[0].name).astype(np.float32)  # x itself unless quantize_inputs rounded it
+    keras_outputs = probe.predict(keras_inputs, verbose=0, batch_size=256)
     keras_outputs = keras_outputs if isinstance(keras_outputs, list) else [keras_outputs]
     diffs, logits_keras = [], None
     for spec, keras_out in zip(layers, keras_outputs):
@@ -140,4 +153,4 @@ def compare(model: tf.keras.Model, x: np.ndarray, input_format: InputFormat = No
         diffs.append(LayerDiff(spec.name, spec.kind, lsb, end_to_end, local, _tolerance(spec, by_name)))
         logits_keras = keras_out
     agreement = float(np.mean(np.argmax(logits_keras, -1) == np.argmax(emulation.output, -1)))
-    return Comparison(diffs, agreement, int(np.shape(x)[0]))
+    return Comparison(diffs, agreement, len(keras_inputs))
