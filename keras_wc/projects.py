@@ -19,7 +19,7 @@ from __future__ import annotations
 import copy
 import functools
 import importlib
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
@@ -499,27 +499,50 @@ def training_callbacks(recipe: Recipe, steps: int) -> List[Any]:
             for spec in recipe.training["callbacks"]]
 
 
+def _conversion(model, recipe: Recipe, x_test):
+    """The checked conversion of ``model``'s ``logits`` layer with the recipe's HLS settings."""
+    from .hls.convert import prepare_conversion
+    from .models import logits_model
+
+    hls = recipe.hls
+    return prepare_conversion(logits_model(model), flavor=hls["flavor"], io_type=hls["io_type"],
+                              project_name=hls["project_name"], input_format=hls["input_format"],
+                              reuse_factor=hls["reuse_factor"], x_test=x_test)
+
+
 def simulate_hls(model, recipe: Recipe, x_test, output_dir: PathLike, overwrite: bool = False):
     """Convert ``model`` with the recipe's HLS settings into ``output_dir`` and C-simulate ``x_test``.
+
+    The project is written and simulated in a hidden folder beside ``output_dir`` and moved
+    into place when both succeeded (:func:`keras_wc.output_folder.staged_output_dir`).
 
     Args:
         model: the trained Keras model (its ``logits`` layer is converted).
         recipe: the recipe (its ``hls`` section).
         x_test: the test inputs simulated.
         output_dir: the project folder.
-        overwrite: replace a non-empty folder.
+        overwrite: replace a folder keras_wc wrote.
 
     Returns:
-        The :class:`keras_wc.hls.csim.CSimResult`.
-    """
-    from .hls import convert, csim
-    from .models import logits_model
+        The :class:`keras_wc.hls.csim.CSimResult` (its ``project_dir`` is ``output_dir``).
 
-    hls = recipe.hls
-    convert(logits_model(model), output_dir, flavor=hls["flavor"], io_type=hls["io_type"],
-            project_name=hls["project_name"], input_format=hls["input_format"], reuse_factor=hls["reuse_factor"],
-            x_test=x_test, overwrite=overwrite)
-    return csim(output_dir)
+    Raises:
+        FileExistsError: ``output_dir`` may not be written (:func:`keras_wc.output_folder.check_output_dir`).
+        ValueError: from :func:`keras_wc.hls.convert.prepare_conversion`.
+
+    Example:
+        >>> simulate_hls(model, packaged_recipe("swc"), x_test[:100], "prj").all_bit_exact
+        True
+    """
+    from .hls import csim
+    from .output_folder import check_output_dir, staged_output_dir
+
+    conversion = _conversion(model, recipe, x_test)
+    target = check_output_dir(output_dir, overwrite)
+    with staged_output_dir(target, overwrite) as stage:
+        conversion.write(stage)
+        result = csim(stage)
+    return replace(result, project_dir=target)
 
 
 # -- FPGA projects ------------------------------------------------------------------------------
@@ -533,15 +556,21 @@ def trained_model(recipe: Recipe, retrain: bool = False, echo: Callable[[str], N
 
     Returns:
         The trained Keras model.
-    """
-    import tensorflow as tf
 
-    from . import custom_objects, datasets
+    Raises:
+        ValueError: ``model.h5`` cannot be loaded (corrupt, another format): one line.
+
+    Example:
+        >>> trained_model(load_recipe("fpga_projects/digits_mlp_ternary/recipe.yaml")).name
+        'mlp'
+    """
+    from . import datasets
+    from .model_file import load_model
     from .pipeline import train
 
     if recipe.model_path.exists() and not retrain:
         echo(f"loading {recipe.model_path}")
-        return tf.keras.models.load_model(recipe.model_path, custom_objects=custom_objects(), compile=False)
+        return load_model(recipe.model_path)
     echo(f"training {recipe.model['architecture']} on {recipe.dataset} for {recipe.training['epochs']} epochs")
     trained = train(recipe, datasets.load(recipe.dataset))
     echo(f"test accuracy {trained.accuracy:.4f}; saving {recipe.model_path}")
@@ -553,37 +582,47 @@ def build_project(recipe_path: PathLike, output_dir: Optional[PathLike] = None, 
                   overwrite: bool = False, echo: Callable[[str], None] = print):
     """Train/load, convert, C-simulate and document one recipe's project.
 
+    The project (conversion, C simulation, ``README.md``) is written in a hidden folder beside
+    the project folder and moved into place only when all of it succeeded.
+
     Args:
         recipe_path: the recipe YAML.
         output_dir: the project folder (default: ``project/`` beside the recipe).
         retrain: retrain the model even if ``model.h5`` exists.
-        overwrite: replace a non-empty ``output_dir``.
+        overwrite: replace a project folder keras_wc wrote (never one holding other files).
         echo: progress lines.
 
     Returns:
-        The :class:`keras_wc.hls.csim.CSimResult`.
+        The :class:`keras_wc.hls.csim.CSimResult` (its ``project_dir`` is the project folder).
+
+    Raises:
+        FileNotFoundError: no recipe file.
+        FileExistsError: the project folder may not be written (:func:`keras_wc.output_folder.check_output_dir`).
+        ValueError: an invalid recipe, an unloadable ``model.h5``, or refused HLS settings.
 
     Example:
         >>> build_project("fpga_projects/digits_mlp_ternary/recipe.yaml", overwrite=True).all_bit_exact
         True
     """
     from . import datasets
-    from .hls.convert import check_output_dir
+    from .hls import csim
+    from .output_folder import check_output_dir, staged_output_dir
     from .report import compression_report
 
     recipe = load_recipe(recipe_path)
-    target = Path(output_dir) if output_dir is not None else recipe.folder / PROJECT_DIR
-    check_output_dir(target, overwrite)
+    target = check_output_dir(Path(output_dir) if output_dir is not None else recipe.folder / PROJECT_DIR, overwrite)
     model = trained_model(recipe, retrain=retrain, echo=echo)
     _, (x_test, y_test) = datasets.load(recipe.dataset)
-    samples = x_test[: recipe.hls["csim_samples"]]
+    conversion = _conversion(model, recipe, x_test[: recipe.hls["csim_samples"]])
     echo(f"converting to an SQNAP {recipe.hls['flavor']} project in {target}")
-    echo(f"C simulation on {len(samples)} test images")
-    result = simulate_hls(model, recipe, samples, target, overwrite=overwrite)
-    accuracy = float((model.predict(x_test, verbose=0).argmax(1) == y_test).mean())
-    (target / "README.md").write_text(_readme(recipe, compression_report(model), result, accuracy))
+    with staged_output_dir(target, overwrite) as stage:
+        conversion.write(stage)
+        echo(f"C simulation on {len(conversion.x_test)} test images")
+        result = csim(stage)
+        accuracy = float((model.predict(x_test, verbose=0).argmax(1) == y_test).mean())
+        (stage / "README.md").write_text(_readme(recipe, compression_report(model), result, accuracy))
     echo(result.summary())
-    return result
+    return replace(result, project_dir=target)
 
 
 def _readme(recipe: Recipe, report, result, accuracy: float) -> str:

@@ -2,42 +2,27 @@
 
 from __future__ import annotations
 
-import shutil
+import copy
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Dict, Optional, Union
 
 import numpy as np
 
+from ..emulate.inputs import check_input_format, grid_values
+from ..keras2 import check_keras2_model
+from ..output_folder import check_output_dir, staged_output_dir
 from .backend import BACKEND_NAME
-from .writer import FLAVORS
+from .settings import check_settings
 
 PathLike = Union[str, Path]
 #: files under ``tb_data/`` written by :func:`write_tb_data`
 TB_INPUT = "tb_input_features.dat"
 TB_EXPECTED = "tb_output_predictions.dat"
 TB_KERAS = "keras_output.dat"
-
-
-def check_keras2_model(model: Any) -> None:
-    """Refuse Keras 3 models and Keras 3 installations with a clear message.
-
-    Raises:
-        TypeError: ``model`` is not a Keras 2 (``tf.keras``) model.
-    """
-    import keras
-    import tensorflow as tf
-
-    stack = ("keras_wc's SQNAP backend supports the hls4ml 1.3.0 Keras 2 stack only (tensorflow 2.14.1 / "
-             "Keras 2.14, qkeras 0.9.0)")
-    if str(keras.__version__).startswith("3"):
-        raise TypeError(f"Keras {keras.__version__} is installed; {stack}")
-    if not isinstance(model, tf.keras.Model):
-        module = type(model).__module__
-        if module.startswith("keras") and hasattr(model, "layers"):
-            raise TypeError(f"{type(model).__name__} from {module} is a Keras 3 model; {stack}: build the "
-                            "model with tf.keras on that stack")
-        raise TypeError(f"expected a tf.keras.Model, got {type(model).__name__}")
+#: the FPGA part of a project unless ``part`` is given (hls4ml's default)
+DEFAULT_PART = "xcvu13p-flga2577-2-e"
 
 
 def check_supported_layers(model: Any) -> None:
@@ -53,41 +38,6 @@ def check_supported_layers(model: Any) -> None:
         if cls not in layer_handlers:
             raise ValueError(f"layer {layer.name!r} ({cls}) cannot be mapped by the SQNAP backend "
                              "(hls4ml has no handler for this class)")
-
-
-def check_output_dir(output_dir: PathLike, overwrite: bool) -> Path:
-    """Refuse a non-empty folder unless ``overwrite`` (nothing is touched).
-
-    Args:
-        output_dir: the project folder.
-        overwrite: allow replacing an existing non-empty folder.
-
-    Returns:
-        The absolute path.
-
-    Raises:
-        FileExistsError: the path is a file, or a non-empty folder and ``overwrite`` is False.
-    """
-    path = Path(output_dir).absolute()
-    if path.exists() and not path.is_dir():
-        raise FileExistsError(f"{path} exists and is not a folder")
-    if path.is_dir() and any(path.iterdir()) and not overwrite:
-        raise FileExistsError(f"output folder {path} is not empty; pass overwrite=True (or --overwrite) "
-                              "to replace it")
-    return path
-
-
-def prepare_output_dir(output_dir: PathLike, overwrite: bool) -> Path:
-    """:func:`check_output_dir`, then empty (or create) the folder.
-
-    Returns:
-        The absolute path (created, empty).
-    """
-    path = check_output_dir(output_dir, overwrite)
-    if path.is_dir() and any(path.iterdir()):
-        shutil.rmtree(path)
-    path.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 #: layer names hls4ml's ``ModelGraph`` reserves for itself
@@ -166,54 +116,55 @@ def write_rows(path: Path, rows: np.ndarray) -> None:
 
 
 def quantized_inputs(model: Any, x: np.ndarray, input_format: Optional[str]) -> np.ndarray:
-    """``x`` on a Keras model's input grid (the declared format, or the first QActivation's), as float64.
+    """``x`` rounded and saturated onto a Keras model's input grid, as float64.
+
+    What ``convert(model, ..., input_format=..., x_test=x, quantize_inputs=True)`` writes to
+    ``tb_data/``; without ``quantize_inputs`` convert refuses ``x`` off the grid
+    (:mod:`keras_wc.emulate.inputs`).
 
     Example:
-        >>> xq = quantized_inputs(model, x, "ufixed<8,0>")   # what convert(x_test=x) writes
+        >>> xq = quantized_inputs(model, x, "ufixed<8,0>")
     """
     from keras_wc.datapath.describe import describe_model
 
-    return grid_inputs({spec.name: spec for spec in describe_model(model, input_format)}, x)
+    return grid_values(describe_model(model, input_format), x, quantize_inputs=True)
 
 
-def grid_inputs(specs: Dict[str, Any], x: np.ndarray) -> np.ndarray:
-    """``x`` on the input grid of a datapath (``{layer name: spec}``), as float64."""
-    from keras_wc.datapath.formats import ActivationQuant
+def grid_inputs(specs: Dict[str, Any], x: np.ndarray, quantize_inputs: bool = True) -> np.ndarray:
+    """``x`` on the input grid of a conversion's datapath (``{layer name: spec}``), as float64.
 
-    from .passes import input_format_of
+    Args:
+        specs: the datapath (:func:`keras_wc.hls.passes.datapath_of` of a converted model).
+        x: the batch.
+        quantize_inputs: round and saturate (default) or refuse values off the grid.
 
-    first = next(iter(specs.values()))
-    fmt = input_format_of(specs, first)
-    quant = ActivationQuant.from_format(fmt)
-    for spec in specs.values():
-        if first.output_format is None and first.name in spec.inputs and spec.kind == "quantize":
-            quant = spec.quant
-    integers = quant.quantize_float(np.asarray(x, np.float32))
-    return integers.astype(np.float64) * 2.0 ** -fmt.frac
+    Returns:
+        :func:`keras_wc.emulate.inputs.grid_values` of ``x``.
+    """
+    return grid_values(list(specs.values()), x, quantize_inputs)
 
 
 def emulated_outputs(specs: Dict[str, Any], x: np.ndarray) -> np.ndarray:
-    """The emulator's outputs for ``x`` as float64 (exact values), flattened per sample."""
+    """The emulator's outputs for ``x`` (on the input grid) as float64 (exact values), flattened per sample."""
     from keras_wc.emulate.run import run
 
     return np.asarray(run(list(specs.values()), x).output, dtype=np.float64).reshape(len(x), -1)
 
 
-def write_tb_data(hls_model: Any, model: Any, x_test: np.ndarray, specs: Dict[str, Any]) -> Path:
-    """Write ``tb_data/``: inputs on the input grid, emulator outputs, Keras outputs.
+def write_tb_data(folder: Path, model: Any, x: np.ndarray, specs: Dict[str, Any]) -> Path:
+    """Write ``tb_data/``: the inputs, the emulator's outputs and the Keras outputs.
 
     Args:
-        hls_model: the written hls4ml model.
+        folder: the project folder.
         model: the Keras model.
-        x_test: test inputs (batch first).
+        x: test inputs already on the input grid (:func:`keras_wc.emulate.inputs.grid_values`).
         specs: the conversion's datapath (``{layer name: spec}``).
 
     Returns:
         The ``tb_data`` folder.
     """
-    tb = Path(hls_model.config.get_output_dir()) / "tb_data"
+    tb = Path(folder) / "tb_data"
     tb.mkdir(exist_ok=True)
-    x = grid_inputs(specs, np.asarray(x_test, np.float32))
     write_rows(tb / TB_INPUT, x)
     write_rows(tb / TB_EXPECTED, emulated_outputs(specs, x))
     keras_out = np.asarray(model.predict(x.astype(np.float32), verbose=0), np.float32)
@@ -221,69 +172,149 @@ def write_tb_data(hls_model: Any, model: Any, x_test: np.ndarray, specs: Dict[st
     return tb
 
 
-def convert(model: Any, output_dir: PathLike, flavor: str = "Vitis", io_type: str = "io_parallel",
-            project_name: str = "myproject", input_format: Optional[str] = None, reuse_factor: int = 1,
-            x_test: Optional[np.ndarray] = None, overwrite: bool = False, part: str = "xcvu13p-flga2577-2-e",
-            clock_period: float = 5, hls_config: Optional[dict] = None):
-    """Convert a keras_wc/QKeras model into an SQNAP hls4ml project and write it.
+@dataclass(frozen=True)
+class Conversion:
+    """A checked conversion, ready to be written into a folder (:func:`prepare_conversion`).
+
+    Attributes:
+        model: the Keras model (its outputs go to ``tb_data/keras_output.dat``).
+        safe_model: the same graph with hls4ml's reserved names avoided (:func:`hls_safe_model`).
+        specs: the one description of the model (``{layer name: spec}``).
+        settings: ``convert_from_keras_model`` keyword arguments other than the model,
+            ``output_dir``, ``hls_config`` and ``datapath``.
+        hls_config: the hls4ml ``hls_config``.
+        reuse_factor: the reuse factor (``sqnap_resources.json``).
+        x_test: test inputs on the input grid, or ``None``.
+    """
+
+    model: Any
+    safe_model: Any
+    specs: Dict[str, Any]
+    settings: Dict[str, Any]
+    hls_config: Dict[str, Any]
+    reuse_factor: int
+    x_test: Optional[np.ndarray]
+
+    def write(self, folder: Path) -> Any:
+        """Write the whole project (hls4ml's files, ``sqnap_resources.json``, ``tb_data/``) into ``folder``.
+
+        Args:
+            folder: an empty folder (a staging folder: :func:`keras_wc.output_folder.staged_output_dir`).
+
+        Returns:
+            The hls4ml ``ModelGraph``, its ``OutputDir`` ``folder``.
+        """
+        import hls4ml
+
+        from .resources import write_resources
+
+        hls_model = hls4ml.converters.convert_from_keras_model(
+            self.safe_model, output_dir=str(folder), hls_config=copy.deepcopy(self.hls_config),
+            datapath=self.specs, **self.settings)
+        hls_model.write()
+        write_resources(folder, self.specs.values(), self.reuse_factor)
+        if self.x_test is not None:
+            write_tb_data(folder, self.model, self.x_test, self.specs)
+        return hls_model
+
+
+def prepare_conversion(model: Any, flavor: str = "Vitis", io_type: str = "io_parallel",
+                       project_name: str = "myproject", input_format: Optional[str] = None, reuse_factor: int = 1,
+                       x_test: Optional[np.ndarray] = None, part: str = DEFAULT_PART, clock_period: float = 5,
+                       hls_config: Optional[dict] = None, quantize_inputs: bool = False) -> Conversion:
+    """Check every argument of :func:`convert` and describe the model; nothing is written.
 
     Args:
-        model: a ``tf.keras`` model (keras_wc-quantized layers, QKeras layers, pooling, ...).
-        output_dir: the project folder (refused when not empty unless ``overwrite``).
+        model, flavor, io_type, project_name, input_format, reuse_factor, x_test, part,
+        clock_period, hls_config, quantize_inputs: as for :func:`convert`.
+
+    Returns:
+        The :class:`Conversion`.
+
+    Raises:
+        TypeError: a Keras 3 model or another object, a wrong ``input_format`` or ``hls_config`` type.
+        ValueError: a setting out of its allowed set (:func:`keras_wc.hls.settings.check_settings`),
+            a malformed ``input_format``, a layer the backend cannot map, or ``x_test`` refused
+            by the input rule (:mod:`keras_wc.emulate.inputs`).
+
+    Example:
+        >>> conversion = prepare_conversion(model, input_format="ufixed<8,0>", x_test=x[:100])
+        >>> hls_model = conversion.write(Path("prj"))
+    """
+    from keras_wc.datapath.describe import describe_model
+
+    from .plugin import ensure_registered
+
+    check_settings(flavor=flavor, io_type=io_type, project_name=project_name, reuse_factor=reuse_factor, part=part,
+                   clock_period=clock_period, hls_config=hls_config)
+    check_input_format(input_format)
+    check_keras2_model(model)
+    ensure_registered()
+    check_supported_layers(model)
+    safe_model = hls_safe_model(model)
+    specs = {spec.name: spec for spec in describe_model(safe_model, input_format)}  # the one description
+    x_grid = None if x_test is None else grid_values(list(specs.values()), x_test, quantize_inputs, "x_test")
+    config = {"Model": {"Precision": "fixed<32,16>", "ReuseFactor": int(reuse_factor), "Strategy": "Latency"}}
+    for key, value in (hls_config or {}).items():
+        config.setdefault(key, {}).update(value) if isinstance(value, dict) else config.__setitem__(key, value)
+    settings = {"project_name": project_name, "backend": BACKEND_NAME, "io_type": io_type, "part": part,
+                "clock_period": clock_period, "flavor": flavor, "input_format": input_format}
+    return Conversion(model, safe_model, specs, settings, config, int(reuse_factor), x_grid)
+
+
+def convert(model: Any, output_dir: PathLike, flavor: str = "Vitis", io_type: str = "io_parallel",
+            project_name: str = "myproject", input_format: Optional[str] = None, reuse_factor: int = 1,
+            x_test: Optional[np.ndarray] = None, overwrite: bool = False, part: str = DEFAULT_PART,
+            clock_period: float = 5, hls_config: Optional[dict] = None, quantize_inputs: bool = False):
+    """Convert a keras_wc/QKeras model into an SQNAP hls4ml project and write it.
+
+    Every argument is checked and the model described before anything is written; the
+    project is written into a hidden folder beside ``output_dir`` and moved into place when
+    complete (``tb_data/`` and ``sqnap_resources.json`` included), so a failed conversion
+    leaves ``output_dir`` as it was (:mod:`keras_wc.output_folder`, ``docs/errors.md``).
+
+    Args:
+        model: a Keras 2 ``tf.keras`` model (keras_wc-quantized layers, QKeras layers, pooling, ...).
+        output_dir: the project folder: new or empty, or with ``overwrite`` a folder keras_wc wrote.
         flavor: ``"Vitis"`` (default) or ``"Vivado"``: which tcl scripts are written.
         io_type: ``"io_parallel"`` or ``"io_stream"`` (SQNAP layers use the ``sqnap::*_stream``
             wrappers, which buffer a layer's whole input map; other layers need hls4ml's own
             io_stream support).
-        project_name: the C++ top function and file prefix.
+        project_name: the C++ top function and file prefix (a C identifier).
         input_format: the input's fixed-point format (``"ufixed<8,0>"``); ``None`` uses the
             first QActivation's format (the model quantizes float inputs itself).
-        reuse_factor: hls4ml reuse factor of every layer.
-        x_test: optional test inputs: ``tb_data/`` gets them on the input grid, with the
-            emulator's and Keras' outputs, for :func:`keras_wc.hls.csim`.
-        overwrite: replace a non-empty ``output_dir``.
-        part: FPGA part written into the tcl scripts.
-        clock_period: clock period (ns).
+        reuse_factor: hls4ml reuse factor of every layer (an int >= 1).
+        x_test: optional test inputs: ``tb_data/`` gets them with the emulator's and Keras'
+            outputs, for :func:`keras_wc.hls.csim`. With a declared ``input_format`` they must
+            lie on its grid and in its range, unless ``quantize_inputs``.
+        overwrite: replace a non-empty ``output_dir`` that keras_wc wrote (its ``.keras_wc``
+            marker lists every file in it; anything else in the folder is never deleted).
+        part: FPGA part written into the tcl scripts (a Xilinx part number, :data:`~keras_wc.hls.settings.PART_PATTERN`).
+        clock_period: clock period (ns, > 0).
         hls_config: extra hls4ml ``hls_config`` entries (merged; types are always set by SQNAP).
+        quantize_inputs: round and saturate ``x_test`` values off the declared grid instead of
+            refusing them (the rule of :mod:`keras_wc.emulate.inputs`).
 
     Returns:
-        The hls4ml ``ModelGraph`` (written; call ``compile()`` before ``predict()``).
+        The hls4ml ``ModelGraph``, pointing at ``output_dir`` (call ``compile()`` before ``predict()``).
 
     Raises:
-        FileExistsError: ``output_dir`` is not empty and ``overwrite`` is False.
-        ValueError: unknown flavour, or a layer the backend cannot map (named with its class).
-        TypeError: a Keras 3 model.
+        FileExistsError: ``output_dir`` may not be written (not empty without ``overwrite``, not
+            written by keras_wc, holding other files, a file, or the current folder).
+        ValueError: a setting out of its allowed set, a malformed ``input_format``, a layer the
+            backend cannot map (named with its class), or ``x_test`` off the input grid.
+        TypeError: a Keras 3 model, another object, or a wrong ``input_format``/``hls_config`` type.
 
     Example:
-        >>> hls_model = convert(model, "prj", input_format="ufixed<8,0>", x_test=x[:200])
+        >>> hls_model = convert(model, "prj", input_format="ufixed<8,0>", x_test=x[:200], quantize_inputs=True)
         >>> hls_model.compile(); y = hls_model.predict(x[:10])
     """
-    import hls4ml
-
-    from .plugin import ensure_registered
-
-    if flavor not in FLAVORS:
-        raise ValueError(f"flavor={flavor!r}: expected one of {list(FLAVORS)}")
-    if io_type not in ("io_parallel", "io_stream"):
-        raise ValueError(f"io_type={io_type!r}: expected 'io_parallel' or 'io_stream'")
-    check_keras2_model(model)
-    ensure_registered()
-    check_supported_layers(model)
-    from keras_wc.datapath.describe import describe_model
-
-    safe_model = hls_safe_model(model)
-    specs = {spec.name: spec for spec in describe_model(safe_model, input_format)}  # the one description
-    path = prepare_output_dir(output_dir, overwrite)
-    config = {"Model": {"Precision": "fixed<32,16>", "ReuseFactor": int(reuse_factor), "Strategy": "Latency"}}
-    for key, value in (hls_config or {}).items():
-        config.setdefault(key, {}).update(value) if isinstance(value, dict) else config.__setitem__(key, value)
-    hls_model = hls4ml.converters.convert_from_keras_model(
-        safe_model, output_dir=str(path), project_name=project_name, backend=BACKEND_NAME,
-        io_type=io_type, hls_config=config, part=part, clock_period=clock_period, flavor=flavor,
-        input_format=input_format, datapath=specs)
-    hls_model.write()
-    from .resources import write_resources
-
-    write_resources(path, specs.values(), int(reuse_factor))
-    if x_test is not None:
-        write_tb_data(hls_model, model, x_test, specs)
+    conversion = prepare_conversion(model, flavor=flavor, io_type=io_type, project_name=project_name,
+                                    input_format=input_format, reuse_factor=reuse_factor, x_test=x_test, part=part,
+                                    clock_period=clock_period, hls_config=hls_config,
+                                    quantize_inputs=quantize_inputs)
+    target = check_output_dir(output_dir, overwrite)
+    with staged_output_dir(target, overwrite) as stage:
+        hls_model = conversion.write(stage)
+    hls_model.config.config["OutputDir"] = str(target)
     return hls_model
