@@ -39,6 +39,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from keras_wc import datasets  # noqa: E402
+from keras_wc.output_folder import replace_file  # noqa: E402
 from keras_wc.pipeline import fit  # noqa: E402
 from keras_wc.projects import Recipe, build_model, load_recipe  # noqa: E402
 
@@ -138,8 +139,7 @@ def main(argv: Sequence[str] = None) -> int:
               "epochs": args.epochs, "rounds": args.rounds, "seconds": time.perf_counter() - started,
               "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "tensorflow": tf.__version__},
               "methods": rows}
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
+    replace_file(RESULTS, json.dumps(result, indent=2) + "\n")  # a failed write keeps the previous results
     print(f"{'method':<14} {'step ms':>8} {'QKeras ms':>10} {'ratio':>6} {'cpu ratio':>9} {'target':>7}      "
           f"{'quantizer alone':>15}  callbacks")
     for name, row in rows.items():

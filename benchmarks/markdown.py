@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import io
 import json
 from collections import defaultdict
 from pathlib import Path
 from typing import Dict, List
 
 import numpy as np
+
+from keras_wc.output_folder import replace_file
 
 HEADER = """# Benchmarks
 
@@ -186,8 +189,10 @@ def _plots(grouped: Dict[str, Dict[str, List[Dict]]], out_dir: Path, suite: str)
             ax_mults.legend(fontsize=8)
         fig.tight_layout()
         name = f"{suite}_{workload}.png"
-        fig.savefig(out_dir / name, dpi=90)
+        png = io.BytesIO()
+        fig.savefig(png, format="png", dpi=90)
         plt.close(fig)
+        replace_file(out_dir / name, png.getvalue())  # whole or not at all: a failed run keeps the old plot
         names.append(name)
     return names
 
@@ -238,4 +243,4 @@ def write_benchmarks_md(results_dir: Path, target: Path) -> None:
             lines.append(f"![{name}](benchmarks/results/{name})\n")
     for path in sorted(results_dir.glob("training*.json")):
         lines += _training_table(json.loads(path.read_text()), path.name)
-    target.write_text("\n".join(lines))
+    replace_file(target, "\n".join(lines))

@@ -19,6 +19,7 @@ from typing import Dict, List, Sequence, Tuple
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from keras_wc import datasets  # noqa: E402
+from keras_wc.output_folder import replace_file  # noqa: E402
 
 from .harness import Workload, run_row  # noqa: E402
 from .markdown import write_benchmarks_md  # noqa: E402
@@ -108,9 +109,7 @@ def main(argv: Sequence[str] = None) -> int:
     parser.add_argument("--rows", default="", help="comma-separated row names (default: all)")
     args = parser.parse_args(argv)
     document = run_suite(args.suite, [r for r in args.rows.split(",") if r])
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    out = RESULTS / f"{args.suite}.json"
-    out.write_text(json.dumps(document, indent=1, sort_keys=True) + "\n")
+    out = replace_file(RESULTS / f"{args.suite}.json", json.dumps(document, indent=1, sort_keys=True) + "\n")
     write_benchmarks_md(RESULTS, Path(__file__).resolve().parent.parent / "BENCHMARKS.md")
     print(f"wrote {out} and BENCHMARKS.md in {document['seconds']:.0f} s")
     return 0
