@@ -45,8 +45,9 @@ def first_divergence(hls_model: Any, model: Any, x: np.ndarray, input_format: Op
         return "<output>", sample
     for name, want in reference.items():
         got = traces.get(name)
-        if got is not None and not np.array_equal(np.asarray(got, np.float64).reshape(-1),
-                                                  np.asarray(want, np.float64).reshape(-1)):
+        # hls4ml traces are float32: compare the emulator's exact values rounded the same way
+        if got is not None and not np.array_equal(np.asarray(got, np.float32).reshape(-1),
+                                                  np.asarray(want, np.float32).reshape(-1)):
             return name, sample
     return "<output>", sample
 
@@ -56,7 +57,7 @@ def assert_csim_bit_exact(model: Any, x: np.ndarray, keep: Optional[Path] = None
 
     Args:
         model: the Keras model.
-        x: test inputs (batch first; quantized onto the input grid by the converter).
+        x: test inputs (batch first; on the input grid, or pass ``quantize_inputs=True``).
         keep: a folder to write the project into (default: a temporary folder, removed).
         **convert_kwargs: passed to :func:`keras_wc.hls.convert` (``input_format``, ``flavor``...).
 
@@ -66,8 +67,8 @@ def assert_csim_bit_exact(model: Any, x: np.ndarray, keep: Optional[Path] = None
     Raises:
         AssertionError: naming the first diverging layer and sample, and the counts.
     """
+    from keras_wc.emulate.inputs import grid_values
     from keras_wc.hls import convert, csim
-    from keras_wc.hls.convert import grid_inputs
     from keras_wc.hls.passes import datapath_of
 
     workdir = Path(keep) if keep is not None else Path(tempfile.mkdtemp(prefix="sqnap_test_"))
@@ -84,7 +85,7 @@ def assert_csim_bit_exact(model: Any, x: np.ndarray, keep: Optional[Path] = None
             layer, sample = "<output>", sample
             try:
                 hls_model.compile()
-                xq = grid_inputs(datapath_of(hls_model), np.asarray(x, np.float32))
+                xq = grid_values(list(datapath_of(hls_model).values()), x, convert_kwargs.get("quantize_inputs", False))
                 layer, sample = first_divergence(hls_model, model, xq.astype(np.float32), input_format, sample)
             except Exception:
                 pass

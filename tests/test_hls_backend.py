@@ -34,7 +34,8 @@ def model():
 
 @pytest.fixture(scope="module")
 def x():
-    return np.random.default_rng(0).random((20, 12), dtype=np.float32)
+    """Inputs on the declared ufixed<8,0> grid (convert refuses others unless quantize_inputs=True)."""
+    return (np.random.default_rng(0).integers(0, 256, (20, 12)) / 256).astype(np.float32)
 
 
 def tree(root: Path):
@@ -119,9 +120,13 @@ def test_overwrite_refused_and_allowed(tmp_path, model):
     keep.write_text("mine")
     with pytest.raises(FileExistsError, match="overwrite"):
         kh.convert(model, target, input_format=INPUT_FORMAT)
+    with pytest.raises(FileExistsError, match="no .keras_wc marker"):  # overwrite never deletes a user's file
+        kh.convert(model, target, input_format=INPUT_FORMAT, overwrite=True)
     assert keep.read_text() == "mine" and len(list(target.iterdir())) == 1
-    kh.convert(model, target, input_format=INPUT_FORMAT, overwrite=True)
-    assert (target / "hls4ml_config.yml").exists() and not keep.exists()
+    keep.unlink()
+    kh.convert(model, target, input_format=INPUT_FORMAT)
+    kh.convert(model, target, input_format=INPUT_FORMAT, overwrite=True)  # a folder keras_wc wrote
+    assert (target / "hls4ml_config.yml").exists() and (target / ".keras_wc").exists()
 
 
 def test_direct_hls4ml_entry(tmp_path, model, x):

@@ -178,7 +178,8 @@ def simulated(tmp_path_factory, x_digits):
                 model = dense_model(method) if kind == "dense" else conv_model(method)
                 input_format = INPUT_FORMAT
             project = tmp_path_factory.mktemp(case) / "prj"
-            hls_model = convert(model, project, input_format=input_format, x_test=x_digits, io_type=io_type)
+            hls_model = convert(model, project, input_format=input_format, x_test=x_digits, io_type=io_type,
+                                quantize_inputs=True)  # digits reach 1.0, above ufixed<8,0>
             hls_model.compile()
             xq = quantized_inputs(model, x_digits, input_format).astype(np.float32)
             # float64 inputs select hls4ml's double bridge: outputs wider than 24 bits stay exact
@@ -232,6 +233,7 @@ def test_assert_csim_bit_exact_helper(x_digits, hls_project_dir):
     from keras_wc.testing import assert_csim_bit_exact
 
     result = assert_csim_bit_exact(dense_model("dfp"), x_digits[:40], keep=hls_project_dir.parent,
+                                   quantize_inputs=True,
                                    input_format=INPUT_FORMAT)
     assert result.bit_exact == 40
 
@@ -250,7 +252,8 @@ def test_assert_csim_bit_exact_names_layer_on_divergence(x_digits, tmp_path, mon
 
     monkeypatch.setattr("keras_wc.hls.csim", corrupted)
     with pytest.raises(AssertionError, match="sample 3"):
-        testing.assert_csim_bit_exact(dense_model("dfp"), x_digits[:10], keep=tmp_path, input_format=INPUT_FORMAT)
+        testing.assert_csim_bit_exact(dense_model("dfp"), x_digits[:10], keep=tmp_path, input_format=INPUT_FORMAT,
+                                      quantize_inputs=True)
 
 
 from keras_wc.testing import hls_project_dir  # noqa: E402,F401  (the documented fixture import)

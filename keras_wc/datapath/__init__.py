@@ -3,12 +3,13 @@
 See ``docs/datapath.md`` for the contract. Entry point: :func:`describe_model`.
 """
 
-from .describe import AVG_POOL_EXTRA_BITS, BIAS_EXTRA_BITS, BN_MULTIPLIER_BITS, describe_model
+from .describe import AVG_POOL_EXTRA_BITS, BIAS_EXTRA_BITS, BN_MULTIPLIER_BITS, describe_model, supported_classes
 from .formats import ActivationQuant, format_for, format_text, parse_format
 from .geometry import Geometry
-from .specs import (AddSpec, AffineSpec, CompressedSpec, IdentitySpec, InputSpec, LayerSpec, PoolSpec,
+from .specs import (AffineSpec, CompressedSpec, IdentitySpec, InputSpec, LayerSpec, MergeSpec, PadSpec, PoolSpec,
                     QuantizeSpec, ReluSpec, ReshapeSpec)
 
-__all__ = ["AVG_POOL_EXTRA_BITS", "BIAS_EXTRA_BITS", "ActivationQuant", "AddSpec", "AffineSpec",
-           "BN_MULTIPLIER_BITS", "CompressedSpec", "Geometry", "IdentitySpec", "InputSpec", "LayerSpec", "PoolSpec",
-           "QuantizeSpec", "ReluSpec", "ReshapeSpec", "describe_model", "format_for", "format_text", "parse_format"]
+__all__ = ["AVG_POOL_EXTRA_BITS", "BIAS_EXTRA_BITS", "ActivationQuant", "AffineSpec", "BN_MULTIPLIER_BITS",
+           "CompressedSpec", "Geometry", "IdentitySpec", "InputSpec", "LayerSpec", "MergeSpec", "PadSpec", "PoolSpec",
+           "QuantizeSpec", "ReluSpec", "ReshapeSpec", "describe_model", "format_for", "format_text", "parse_format",
+           "supported_classes"]

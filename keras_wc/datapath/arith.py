@@ -59,7 +59,7 @@ def round_shift(values: np.ndarray, shift: int) -> np.ndarray:
     return floor + np.where(up, 1, 0).astype(floor.dtype)
 
 
-def round_div(values: np.ndarray, divisor: int) -> np.ndarray:
+def round_div(values: np.ndarray, divisor: Any) -> np.ndarray:
     """``values / divisor`` rounded to the nearest integer, ties to even.
 
     Used for the SWC denominator ``D`` (odd, so ties cannot happen) and for average
@@ -67,7 +67,8 @@ def round_div(values: np.ndarray, divisor: int) -> np.ndarray:
 
     Args:
         values: integer array.
-        divisor: positive integer.
+        divisor: positive integer, or an integer array broadcasting against ``values`` (one
+            divisor per pooling window).
 
     Returns:
         The rounded quotients (same dtype).
@@ -79,9 +80,9 @@ def round_div(values: np.ndarray, divisor: int) -> np.ndarray:
         >>> round_div(np.array([10, -10, 3, 9, 15]), 6).tolist()   # 1.67, -1.67, 0.5, 1.5, 2.5
         [2, -2, 0, 2, 2]
     """
-    if divisor < 1:
-        raise ValueError(f"round_div: divisor={divisor}; expected a positive integer")
-    if divisor == 1:
+    if np.any(np.asarray(divisor) < 1):
+        raise ValueError(f"round_div: divisor={divisor}; expected positive integers")
+    if np.all(np.asarray(divisor) == 1):
         return values
     floor = values // divisor
     twice_rest = 2 * (values - floor * divisor)

@@ -21,8 +21,8 @@ from .formats import ActivationQuant, format_for, parse_format
 from .geometry import Geometry
 from .qkeras_weights import encode_qkeras
 from ..walker import slot_of
-from .specs import (AddSpec, AffineSpec, CompressedSpec, IdentitySpec, InputSpec, LayerSpec, PoolSpec,
-                    QuantizeSpec, ReluSpec, ReshapeSpec)
+from .specs import (MERGE_OPS, AffineSpec, CompressedSpec, IdentitySpec, InputSpec, LayerSpec, MergeSpec, PadSpec,
+                    PoolSpec, QuantizeSpec, ReluSpec, ReshapeSpec)
 
 #: extra fractional bits of a non power-of-two average pooling result (its rounding error is
 #: then 2**-(1+12) input LSB, below Keras' own float32 noise on the following layer)
@@ -96,7 +96,8 @@ def _geometry(layer, kind: str, source: LayerSpec) -> Geometry:
 def _encode(layer) -> Tuple[Encoding, str]:
     """The integer encoding of the layer's kernel and the quantizer's text."""
     weight = slot_of(layer)
-    quantizer, kernel, expected = weight.quantizer, weight.kernel.numpy(), weight.slot.kernel_layout
+    quantizer, expected = weight.quantizer, weight.slot.kernel_layout
+    kernel = _finite(layer, "kernel", weight.kernel.numpy())
     if quantizer is None:
         raise ValueError(f"layer {layer.name!r}: a float kernel is not HLS-exact; give it a keras_wc quantizer "
                          "(SWC, DFP, Po2, SparseTernary, PolyApprox) or QKeras quantized_bits/quantized_po2")
@@ -112,7 +113,7 @@ def _bias(layer, n_out: int) -> np.ndarray:
     """The float bias Keras adds (after its bias quantizer), zeros without one."""
     if not getattr(layer, "use_bias", False):
         return np.zeros(n_out)
-    bias = layer.bias.numpy()
+    bias = _finite(layer, "bias", layer.bias.numpy())
     quantizer = getattr(layer, "bias_quantizer_internal", None)
     return np.asarray(quantizer(bias) if quantizer is not None else bias, np.float32)
 
@@ -208,31 +209,80 @@ def _reshape(layer, inputs, specs: Specs) -> ReshapeSpec:
     return ReshapeSpec(layer.name, inputs, _shape(layer), source.output_format, source.peak)
 
 
-def _dropout(layer, inputs, specs: Specs) -> IdentitySpec:
+def _identity(layer, inputs, specs: Specs) -> IdentitySpec:
+    """A layer that does nothing at inference (dropout, noise, activity regularization)."""
     source = _only(layer, inputs, specs, integer=False)
-    return IdentitySpec(layer.name, inputs, _shape(layer), source.output_format, source.peak, "dropout (inference)")
+    return IdentitySpec(layer.name, inputs, _shape(layer), source.output_format, source.peak,
+                        f"{type(layer).__name__} (identity at inference)")
+
+
+def _softmax(layer, inputs, specs: Specs, is_last: bool) -> IdentitySpec:
+    """A final ``Softmax`` layer: excluded (the outputs are logits); refused elsewhere."""
+    if not is_last:
+        raise ValueError(f"layer {layer.name!r}: Softmax is supported as the last layer only (excluded: the "
+                         "outputs are logits)")
+    source = _only(layer, inputs, specs, integer=False)
+    return IdentitySpec(layer.name, inputs, _shape(layer), source.output_format, source.peak,
+                        "softmax excluded: outputs are logits")
+
+
+def _channels_last(layer) -> None:
+    if getattr(layer, "data_format", "channels_last") != "channels_last":
+        raise ValueError(f"layer {layer.name!r} ({type(layer).__name__}): only data_format='channels_last' is "
+                         "supported")
+
+
+def _pool_spec(layer, inputs, specs: Specs, op: str, geometry: Geometry) -> PoolSpec:
+    """Max/average pooling over ``geometry``'s windows (see :class:`PoolSpec`)."""
+    source = _only(layer, inputs, specs)
+    fmt, peak = source.output_format, source.peak
+    if op == "max":
+        return PoolSpec(layer.name, inputs, _shape(layer), fmt, peak, op, geometry, False, 0, peak)
+    counts = geometry.real_pixel_counts()
+    largest = int(counts.max())
+    if np.all(counts == largest) and largest & (largest - 1) == 0:
+        extra = largest.bit_length() - 1
+        return PoolSpec(layer.name, inputs, _shape(layer), format_for(peak << extra, fmt.frac + extra, fmt.signed),
+                        peak << extra, op, geometry, False, 0, peak << extra)
+    extra = AVG_POOL_EXTRA_BITS
+    result_peak = peak << extra
+    return PoolSpec(layer.name, inputs, _shape(layer), format_for(result_peak, fmt.frac + extra, fmt.signed),
+                    result_peak, op, geometry, True, extra, (largest * peak) << extra)
 
 
 def _pool(layer, inputs, specs: Specs) -> PoolSpec:
+    _channels_last(layer)
     source = _only(layer, inputs, specs)
-    op = "max" if "Max" in type(layer).__name__ else "average"
-    if getattr(layer, "data_format", "channels_last") != "channels_last":
-        raise ValueError(f"layer {layer.name!r}: only data_format='channels_last' is supported")
-    if op == "average" and layer.padding != "valid":
-        raise ValueError(f"layer {layer.name!r}: AveragePooling with padding='same' divides border windows by "
-                         "varying counts; only padding='valid' is supported")
     geometry = Geometry.conv("pool", source.output_shape, layer.pool_size, layer.strides, layer.padding,
                              source.output_shape[-1])
-    area = geometry.kernel_size[0] * geometry.kernel_size[1]
-    fmt, peak, divisor = source.output_format, source.peak, 1
-    if op == "average":
-        exact = area & (area - 1) == 0
-        divisor = 1 if exact else area
-        extra = area.bit_length() - 1 if exact else AVG_POOL_EXTRA_BITS
-        peak = source.peak << extra
-        fmt = format_for(peak, fmt.frac + extra, fmt.signed)
-    shift = 0 if divisor == 1 else AVG_POOL_EXTRA_BITS
-    return PoolSpec(layer.name, inputs, geometry.output_shape, fmt, peak, op, geometry, divisor, shift)
+    return _pool_spec(layer, inputs, specs, "max" if "Max" in type(layer).__name__ else "average", geometry)
+
+
+def _global_pool(layer, inputs, specs: Specs) -> PoolSpec:
+    _channels_last(layer)
+    source = _only(layer, inputs, specs)
+    spatial = source.output_shape[:-1]
+    geometry = Geometry.conv("pool", source.output_shape, spatial, spatial, "valid", source.output_shape[-1])
+    return _pool_spec(layer, inputs, specs, "max" if "Max" in type(layer).__name__ else "average", geometry)
+
+
+def _zero_padding(layer, inputs, specs: Specs) -> PadSpec:
+    _channels_last(layer)
+    source = _only(layer, inputs, specs)
+    padding = np.asarray(layer.padding, dtype=np.int64).reshape(-1, 2)
+    pads = ((0, 0), tuple(int(p) for p in padding[0])) if len(padding) == 1 else \
+        tuple(tuple(int(p) for p in row) for row in padding)
+    return PadSpec(layer.name, inputs, _shape(layer), source.output_format, source.peak, pads)
+
+
+def _finite(layer, what: str, values: np.ndarray) -> np.ndarray:
+    """``values``, or a ValueError naming the layer and how many entries are NaN/Inf."""
+    values = np.asarray(values)
+    bad = ~np.isfinite(values)
+    if np.any(bad):
+        raise ValueError(f"layer {layer.name!r} ({type(layer).__name__}): {int(bad.sum())} of {bad.size} {what} "
+                         "values are NaN or Inf")
+    return values
 
 
 def _batchnorm(layer, inputs, specs: Specs) -> AffineSpec:
@@ -241,14 +291,14 @@ def _batchnorm(layer, inputs, specs: Specs) -> AffineSpec:
     if axis not in ([-1], [len(source.output_shape)]):
         raise ValueError(f"layer {layer.name!r}: BatchNormalization over axis {axis}; only the channel (last) "
                          "axis is supported")
-    if not isinstance(source, CompressedSpec):
-        raise ValueError(f"layer {layer.name!r}: BatchNormalization must directly follow a compressed layer "
-                         f"(QDense/QConv*), not {type(source).__name__} {source.name!r}")
     channels = source.output_shape[-1]
-    gamma = layer.gamma.numpy() if layer.scale else np.ones(channels, np.float32)
-    beta = layer.beta.numpy() if layer.center else np.zeros(channels, np.float32)
-    scale = gamma.astype(np.float64) / np.sqrt(layer.moving_variance.numpy().astype(np.float64) + layer.epsilon)
-    shift = beta.astype(np.float64) - layer.moving_mean.numpy().astype(np.float64) * scale
+    gamma = _finite(layer, "gamma", layer.gamma.numpy()) if layer.scale else np.ones(channels, np.float32)
+    beta = _finite(layer, "beta", layer.beta.numpy()) if layer.center else np.zeros(channels, np.float32)
+    mean = _finite(layer, "moving_mean", layer.moving_mean.numpy()).astype(np.float64)
+    variance = _finite(layer, "moving_variance", layer.moving_variance.numpy()).astype(np.float64)
+    scale = gamma.astype(np.float64) / np.sqrt(variance + layer.epsilon)
+    shift = beta.astype(np.float64) - mean * scale
+    _finite(layer, "folded scale/offset", np.concatenate([scale, shift]))
     largest = float(np.max(np.abs(scale), initial=0.0))
     mult_frac = BN_MULTIPLIER_BITS - 2 - (int(np.floor(np.log2(largest))) if largest > 0 else 0)
     multiplier = _round_half_even(scale, mult_frac)
@@ -259,22 +309,60 @@ def _batchnorm(layer, inputs, specs: Specs) -> AffineSpec:
                       multiplier, FixedPoint(BN_MULTIPLIER_BITS, mult_frac, True), offset)
 
 
-def _add(layer, inputs, specs: Specs) -> AddSpec:
+def _merge(layer, inputs, specs: Specs) -> MergeSpec:
+    cls = type(layer).__name__
     sources = [specs[name] for name in inputs]
     if any(s.output_format is None for s in sources):
-        raise ValueError(f"layer {layer.name!r}: Add of float inputs; quantize the model input first")
+        raise ValueError(f"layer {layer.name!r} ({cls}) of float inputs; quantize the model input first")
+    op = MERGE_OPS[cls]
+    if op != "concatenate" and len({s.output_shape for s in sources}) != 1:
+        raise ValueError(f"layer {layer.name!r} ({cls}): inputs of shapes {[s.output_shape for s in sources]}; "
+                         "only equal shapes are supported (no broadcasting)")
+    if op in ("subtract", "multiply", "average") and len(sources) != 2 or len(sources) < 2:
+        raise ValueError(f"layer {layer.name!r} ({cls}): {len(sources)} inputs; hls4ml merges two at a time "
+                         "(Subtract/Multiply/Average exactly two)")
+    signed = any(s.output_format.signed for s in sources) or op == "subtract"
+    if op == "multiply":
+        frac = sum(s.output_format.frac for s in sources)
+        peak = int(np.prod([s.peak for s in sources], dtype=object))
+        return MergeSpec(layer.name, inputs, _shape(layer), format_for(peak, frac, signed), peak, op, (0, 0))
     frac = max(s.output_format.frac for s in sources)
     shifts = tuple(frac - s.output_format.frac for s in sources)
-    peak = sum(s.peak << shift for s, shift in zip(sources, shifts))
-    return AddSpec(layer.name, inputs, _shape(layer), format_for(peak, frac), peak, shifts)
+    aligned = [s.peak << shift for s, shift in zip(sources, shifts)]
+    peak = max(aligned) if op in ("maximum", "minimum", "concatenate") else sum(aligned)
+    axis = -1
+    if op == "concatenate":
+        axis = int(layer.axis) % (len(sources[0].output_shape) + 1) - 1
+        if axis < 0:
+            raise ValueError(f"layer {layer.name!r} ({cls}): concatenation along the batch axis")
+    if op == "average":
+        frac += 1
+    return MergeSpec(layer.name, inputs, _shape(layer), format_for(peak, frac, signed), peak, op, shifts, axis)
 
 
 Builder = Callable[..., LayerSpec]
+#: Keras classes that are identities at inference
+IDENTITY_CLASSES = ("Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", "GaussianNoise",
+                    "GaussianDropout", "AlphaDropout", "ActivityRegularization")
 _BUILDERS: Dict[str, Builder] = {
     "QDense": _compressed, "QConv1D": _compressed, "QConv2D": _compressed, "QDepthwiseConv2D": _compressed,
     "QActivation": _quantize, "ReLU": _keras_relu, "Flatten": _reshape, "Reshape": _reshape,
-    "Dropout": _dropout, "MaxPooling1D": _pool, "MaxPooling2D": _pool, "AveragePooling1D": _pool,
-    "AveragePooling2D": _pool, "BatchNormalization": _batchnorm, "Add": _add,
+    "MaxPooling1D": _pool, "MaxPooling2D": _pool, "AveragePooling1D": _pool, "AveragePooling2D": _pool,
+    "GlobalMaxPooling1D": _global_pool, "GlobalMaxPooling2D": _global_pool,
+    "GlobalAveragePooling1D": _global_pool, "GlobalAveragePooling2D": _global_pool,
+    "ZeroPadding1D": _zero_padding, "ZeroPadding2D": _zero_padding, "BatchNormalization": _batchnorm,
+    **{cls: _merge for cls in MERGE_OPS}, **{cls: _identity for cls in IDENTITY_CLASSES},
+}
+#: classes whose builder also needs to know whether the layer is the model's last
+_LAST_AWARE = {"Activation": _activation, "Softmax": _softmax}
+#: refusals with a specific way out
+_REFUSALS = {
+    "PruneLowMagnitude": "a pruning wrapper; call tfmot.sparsity.keras.strip_pruning(model) first",
+    "Dense": "a float kernel is not HLS-exact; use QDense with a keras_wc quantizer (SWC, DFP, Po2, SparseTernary, "
+             "PolyApprox) or QKeras quantized_bits/quantized_po2",
+    "Conv1D": "a float kernel is not HLS-exact; use QConv1D with a keras_wc or QKeras quantizer",
+    "Conv2D": "a float kernel is not HLS-exact; use QConv2D with a keras_wc or QKeras quantizer",
+    "DepthwiseConv2D": "a float kernel is not HLS-exact; use QDepthwiseConv2D with a keras_wc or QKeras quantizer",
 }
 
 
@@ -287,6 +375,16 @@ def _input_spec(model: tf.keras.Model, input_format: Union[None, str, FixedPoint
         return InputSpec(name, (), shape, None, 0)
     fmt = parse_format(input_format) if isinstance(input_format, str) else input_format
     return InputSpec(name, (), shape, fmt, max(-fmt.min_int, fmt.max_int))
+
+
+def supported_classes() -> List[str]:
+    """The Keras layer classes :func:`describe_model` accepts, sorted.
+
+    Example:
+        >>> "GlobalAveragePooling2D" in supported_classes()
+        True
+    """
+    return sorted(set(_BUILDERS) | set(_LAST_AWARE))
 
 
 def describe_model(model: tf.keras.Model, input_format: Union[None, str, FixedPoint] = None) -> List[LayerSpec]:
@@ -315,12 +413,14 @@ def describe_model(model: tf.keras.Model, input_format: Union[None, str, FixedPo
     for layer in layers:
         inputs = _inbound(model, layer)
         kind = type(layer).__name__
-        if kind == "Activation":
-            spec = _activation(layer, inputs, specs, layer.name not in consumed)
+        if kind in _LAST_AWARE:
+            spec = _LAST_AWARE[kind](layer, inputs, specs, layer.name not in consumed)
         elif kind in _BUILDERS:
             spec = _BUILDERS[kind](layer, inputs, specs)
+        elif kind in _REFUSALS:
+            raise ValueError(f"layer {layer.name!r} ({kind}): {_REFUSALS[kind]}")
         else:
-            raise ValueError(f"layer {layer.name!r}: {kind} is not supported by the integer datapath; allowed: "
-                             f"{sorted(set(_BUILDERS) | {'Activation'})}")
+            raise ValueError(f"layer {layer.name!r} ({kind}) is not supported by the integer datapath; allowed: "
+                             f"{', '.join(supported_classes())}")
         specs[layer.name] = spec
     return list(specs.values())

@@ -94,6 +94,19 @@ class Geometry:
         """Elements of one receptive field: ``KH*KW*C``."""
         return self.kernel_size[0] * self.kernel_size[1] * self.channels_in
 
+    def real_pixel_counts(self) -> np.ndarray:
+        """``(OH*OW,)`` number of input pixels (not padding) inside each output's window, raster order.
+
+        Example:
+            >>> Geometry.conv("pool", (3, 3, 1), (3, 3), (1, 1), "same", 1).real_pixel_counts().tolist()
+            [4, 6, 4, 6, 9, 6, 4, 6, 4]
+        """
+        per_axis = []
+        for n, k, s, before, out in zip(self.in_hw, self.kernel_size, self.strides, self.pad, self.out_hw):
+            starts = np.arange(out) * s - before
+            per_axis.append(np.minimum(starts + k, n) - np.maximum(starts, 0))
+        return np.outer(per_axis[0], per_axis[1]).reshape(-1).astype(np.int64)
+
     def patch_index(self, layout: FanInLayout) -> np.ndarray:
         """``(n_out, padded_fan_in)`` int64: the patch element each weight multiplies (-1 = pad)."""
         index = layout.fan_in_index()

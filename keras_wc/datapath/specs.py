@@ -180,30 +180,69 @@ class AffineSpec(LayerSpec):
 
 @dataclass(frozen=True, eq=False)
 class PoolSpec(LayerSpec):
-    """Max or average pooling on the integers.
+    """Max or average pooling on the integers (also the global poolings: one window per map).
 
-    Max: exact (``"same"`` padding never wins). Average (``"valid"`` only): the window sum;
-    when the area is ``2**k`` the sum is the exact result on a grid ``k`` bits finer,
-    otherwise ``round_div(sum << extra, area)`` (half to even) on a grid ``extra =
-    AVG_POOL_EXTRA_BITS`` bits finer than the input (``output_format.frac - input frac``).
+    Only real pixels take part (Keras excludes ``"same"`` padding from both ops):
+
+    * max: the largest real integer of the window (exact);
+    * average: the window sum ``S`` of the ``n`` real pixels. When every window has the same
+      ``n = 2**k`` (``"valid"`` padding, power-of-two area), ``S`` itself is the exact result on a
+      grid ``k`` bits finer than the input (``divide=False``, ``shift=0``); otherwise the result
+      is ``round_div(S << shift, n)`` (half to even, per window) on a grid ``shift =
+      AVG_POOL_EXTRA_BITS`` bits finer (``divide=True``).
 
     Attributes:
         op: ``"max"`` or ``"average"``.
         geometry: window geometry (``kernel_size`` = pool size).
-        divisor: the area to divide by with rounding (1 when exact).
-        shift: left shift of the window sum before the division (0 when exact).
+        divide: whether the average divides by the per-window count.
+        shift: left shift of the window sum before the division (0 without division).
+        acc_bound: bound of ``|S << shift|`` (the accumulator; the input bound for max).
     """
 
     kind: ClassVar[str] = "pool"
     op: str
     geometry: Geometry
-    divisor: int
+    divide: bool
     shift: int
+    acc_bound: int
 
 
 @dataclass(frozen=True, eq=False)
-class AddSpec(LayerSpec):
-    """Add: each input shifted left by ``shifts[i]`` onto the finest input grid, then summed."""
+class PadSpec(LayerSpec):
+    """ZeroPadding1D/2D: zero rows/columns around the map (exact).
 
-    kind: ClassVar[str] = "add"
+    Attributes:
+        pads: ``((top, bottom), (left, right))`` (``((0, 0), (left, right))`` for 1-D).
+    """
+
+    kind: ClassVar[str] = "pad"
+    pads: Tuple[Tuple[int, int], Tuple[int, int]]
+
+
+#: merge operations of :class:`MergeSpec` (Keras class name -> op)
+MERGE_OPS = {"Add": "add", "Subtract": "subtract", "Multiply": "multiply", "Average": "average",
+             "Maximum": "maximum", "Minimum": "minimum", "Concatenate": "concatenate"}
+
+
+@dataclass(frozen=True, eq=False)
+class MergeSpec(LayerSpec):
+    """Add, Subtract, Multiply, Average, Maximum, Minimum or Concatenate of integer tensors (exact).
+
+    Every input is shifted left by ``shifts[i]`` onto the finest input grid (``multiply``: no
+    shift, the grids' fractional lengths add), then
+
+    * ``add``/``subtract``/``maximum``/``minimum``: element-wise, on that grid;
+    * ``average``: the sum of the two inputs on a grid one bit finer (``(a + b) / 2`` exact);
+    * ``multiply``: the product on grid ``frac_1 + frac_2``;
+    * ``concatenate``: along ``axis`` (a per-sample axis index, channels last).
+
+    Attributes:
+        op: one of :data:`MERGE_OPS`' values.
+        shifts: per-input left shift onto the common grid.
+        axis: the concatenation axis within a sample (``-1`` otherwise).
+    """
+
+    kind: ClassVar[str] = "merge"
+    op: str
     shifts: Tuple[int, ...]
+    axis: int = -1

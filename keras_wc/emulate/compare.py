@@ -7,7 +7,8 @@ Two views per layer, both in units of that layer's output LSB (``2**-frac``):
 * **local** — the Keras layer applied to the *emulator's* inputs (as float32) vs the
   emulator's output: each layer's own error, which must stay within ``tolerance``:
 
-  - 0 for exact stages (reshape, relu, max pooling, power-of-two average pooling, add,
+  - 0 (plus Keras' float32 rounding, ``4 * 2**-24 * peak``, where the grid is finer than
+    float32's 24 bits) for exact stages (reshape, relu, max pooling, power-of-two average pooling, merges,
     identity, quantizing the float input);
   - 1 LSB where a rounding meets Keras' float32 value of the same number (QActivation on
     integers, average pooling over a non power-of-two area);
@@ -94,15 +95,19 @@ class Comparison:
 
 
 def _tolerance(spec: LayerSpec, specs_by_name) -> float:
+    # Keras holds every tensor in float32: on a grid finer than 24 significant bits its own value
+    # of an exact result is off by up to 2**-24 of the magnitude (per float32 operation)
+    float32 = 4 * _EPS32 * spec.peak
     if isinstance(spec, CompressedSpec):
         return (spec.encoding.layout.fan_in + 3) * _EPS32 * spec.peak + 0.5
     if isinstance(spec, AffineSpec):
-        return specs_by_name[spec.inputs[0]].peak / 2 + 0.5 + 4 * _EPS32 * spec.peak
+        return specs_by_name[spec.inputs[0]].peak / 2 + 0.5 + float32
     if isinstance(spec, QuantizeSpec):
         return 0.0 if spec.input_frac is None else 1.0
     if isinstance(spec, PoolSpec):
-        return 1.0 if spec.divide else 0.0
-    return 0.0
+        area = spec.geometry.kernel_size[0] * spec.geometry.kernel_size[1]
+        return (1.0 if spec.divide else 0.0) + (area + 3) * _EPS32 * spec.peak
+    return float32
 
 
 def compare(model: tf.keras.Model, x: np.ndarray, input_format: InputFormat = None,

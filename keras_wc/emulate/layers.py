@@ -14,7 +14,7 @@ import numpy as np
 
 from ..methods import method_of
 from ..datapath.arith import int_array, max_abs, round_div
-from ..datapath.specs import (AddSpec, AffineSpec, CompressedSpec, IdentitySpec, LayerSpec, PoolSpec,
+from ..datapath.specs import (AffineSpec, CompressedSpec, IdentitySpec, LayerSpec, MergeSpec, PadSpec, PoolSpec,
                               QuantizeSpec, ReluSpec)
 from .patches import grouped_inputs, patches, row_chunks
 
@@ -73,24 +73,40 @@ def affine(spec: AffineSpec, inputs: List[np.ndarray]) -> Output:
 
 
 def pool(spec: PoolSpec, inputs: List[np.ndarray]) -> Output:
-    """Max (padding never wins) or average (exact sum; ``round_div(sum << shift, area)`` otherwise)."""
+    """Max or average over each window's real pixels (:class:`~keras_wc.datapath.specs.PoolSpec`)."""
     x = inputs[0]
-    batch, channels = x.shape[0], spec.geometry.channels_in
+    batch, geometry = x.shape[0], spec.geometry
+    area, channels = geometry.kernel_size[0] * geometry.kernel_size[1], geometry.channels_in
     fill = int(np.min(x, initial=0)) - 1 if spec.op == "max" else 0
-    windows = patches(x, spec.geometry, fill).reshape(batch, -1, spec.geometry.kernel_size[0] *
-                                                       spec.geometry.kernel_size[1], channels)
-    out = windows.max(axis=2) if spec.op == "max" else round_div(windows.sum(axis=2) << spec.shift, spec.divisor)
-    return out.reshape(_batch_shape(spec, batch)), {}
+    windows = patches(x, geometry, fill).reshape(batch, -1, area, channels)
+    if spec.op == "max":
+        return windows.max(axis=2).reshape(_batch_shape(spec, batch)), {"acc": max_abs(x)}
+    sums = int_array(windows.sum(axis=2), spec.acc_bound << 1) << spec.shift
+    if spec.divide:
+        sums = round_div(sums, geometry.real_pixel_counts().reshape(1, -1, 1))
+    return sums.reshape(_batch_shape(spec, batch)), {"acc": max_abs(sums)}
 
 
-def add(spec: AddSpec, inputs: List[np.ndarray]) -> Output:
-    """Align every input onto the finest grid (left shifts), then sum."""
-    bound = 1 << spec.output_format.bits
-    out = sum(int_array(x, bound) << shift for x, shift in zip(inputs, spec.shifts))
-    return out, {}
+def pad(spec: PadSpec, inputs: List[np.ndarray]) -> Output:
+    """Zero rows/columns around the map."""
+    x = inputs[0]
+    pads = spec.pads if x.ndim == 4 else spec.pads[1:]
+    return np.pad(x, ((0, 0),) + tuple(pads) + ((0, 0),)), {}
+
+
+def merge(spec: MergeSpec, inputs: List[np.ndarray]) -> Output:
+    """Align the inputs onto the common grid, then add/subtract/.../concatenate (exact)."""
+    bound = 1 << (spec.output_format.bits + 1)
+    xs = [int_array(x, bound) << shift for x, shift in zip(inputs, spec.shifts)]
+    if spec.op == "concatenate":
+        return np.concatenate(xs, axis=spec.axis + 1 if spec.axis >= 0 else -1), {}
+    operations = {"add": sum, "average": sum, "subtract": lambda v: v[0] - v[1],
+                  "multiply": lambda v: v[0] * v[1], "maximum": lambda v: np.maximum.reduce(v),
+                  "minimum": lambda v: np.minimum.reduce(v)}
+    return operations[spec.op](xs), {}
 
 
 EXECUTORS: Dict[str, Callable[..., Output]] = {
     "compressed": compressed, "quantize": quantize, "relu": relu, "reshape": reshape, "identity": identity,
-    "affine": affine, "pool": pool, "add": add,
+    "affine": affine, "pool": pool, "pad": pad, "merge": merge,
 }

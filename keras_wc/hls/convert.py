@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from pathlib import Path
 from typing import Any, Dict, Optional, Union
 
@@ -101,7 +101,26 @@ def exact_text(value: float) -> str:
         >>> exact_text(0.375), exact_text(-2.0)
         ('0.375', '-2')
     """
-    text = format(Decimal(float(value)), "f")
+    return _decimal_text(Decimal(float(value)))
+
+
+def fixed_text(integer: int, frac: int) -> str:
+    """The exact decimal value of ``integer * 2**-frac`` (any width: no float rounding).
+
+    Example:
+        >>> fixed_text(3, 2), fixed_text(-(1 << 60) - 1, 60)
+        ('0.75', '-1.000000000000000000867361737988403547205962240695953369140625')
+    """
+    integer, frac = int(integer), int(frac)
+    if frac <= 0:
+        return str(integer << -frac)
+    with localcontext() as context:
+        context.prec = len(str(abs(integer))) + frac + 2
+        return _decimal_text(Decimal(integer) / Decimal(1 << frac))
+
+
+def _decimal_text(value: Decimal) -> str:
+    text = format(value, "f")
     if "." in text:
         text = text.rstrip("0").rstrip(".")
     return "0" if text in ("-0", "") else text
@@ -144,11 +163,21 @@ def grid_inputs(specs: Dict[str, Any], x: np.ndarray, quantize_inputs: bool = Tr
     return grid_values(list(specs.values()), x, quantize_inputs)
 
 
-def emulated_outputs(specs: Dict[str, Any], x: np.ndarray) -> np.ndarray:
-    """The emulator's outputs for ``x`` (on the input grid) as float64 (exact values), flattened per sample."""
+def write_emulated_rows(path: Path, specs: Dict[str, Any], x: np.ndarray) -> None:
+    """The emulator's outputs for ``x`` (on the input grid), one sample per line, as exact decimals.
+
+    Written from the output integers (:func:`fixed_text`), so outputs wider than a float64's
+    53-bit significand are exact too.
+    """
     from keras_wc.emulate.run import run
 
-    return np.asarray(run(list(specs.values()), x).output, dtype=np.float64).reshape(len(x), -1)
+    emulation = run(list(specs.values()), x)
+    last = emulation.specs[-1]
+    rows = np.asarray(emulation.integers[last.name]).reshape(len(x), -1)
+    frac = last.output_format.frac
+    with open(path, "w") as handle:
+        for row in rows:
+            handle.write(" ".join(fixed_text(v, frac) for v in row) + "\n")
 
 
 def write_tb_data(folder: Path, model: Any, x: np.ndarray, specs: Dict[str, Any]) -> Path:
@@ -166,7 +195,7 @@ def write_tb_data(folder: Path, model: Any, x: np.ndarray, specs: Dict[str, Any]
     tb = Path(folder) / "tb_data"
     tb.mkdir(exist_ok=True)
     write_rows(tb / TB_INPUT, x)
-    write_rows(tb / TB_EXPECTED, emulated_outputs(specs, x))
+    write_emulated_rows(tb / TB_EXPECTED, specs, x)
     keras_out = np.asarray(model.predict(x.astype(np.float32), verbose=0), np.float32)
     write_rows(tb / TB_KERAS, keras_out.astype(np.float64))
     return tb

@@ -22,6 +22,7 @@ from typing import List
 
 import numpy as np
 from hls4ml.backends.template import FunctionCallTemplate, LayerConfigTemplate
+from hls4ml.model.layers import GlobalPooling1D, GlobalPooling2D, Pooling1D, Pooling2D
 
 from keras_wc.methods import method_of
 
@@ -124,4 +125,75 @@ class SQNAPFunctionTemplate(FunctionCallTemplate):
         return lines if len(lines) > 1 else lines[0]
 
 
-TEMPLATES = (SQNAPConfigTemplate, SQNAPFunctionTemplate)
+POOL_HEADER = "sqnap_pool.h"
+#: headers of the datapath kinds SQNAP implements itself (besides the compressed layers)
+KIND_HEADERS = {"pool": POOL_HEADER}
+#: hls4ml IR classes of the pooling layers (computed by ``sqnap::pool2d[_stream]``)
+POOL_CLASSES = (Pooling1D, Pooling2D, GlobalPooling1D, GlobalPooling2D)
+
+
+def datapath_spec(node):
+    """The datapath spec of an hls4ml node (the Keras layer of the same name) and its input's spec."""
+    from .passes import datapath_of
+
+    specs = datapath_of(node.model)
+    spec = specs.get(node.name)
+    if spec is None:
+        raise ValueError(f"layer {node.name!r} ({node.class_name}) has no keras_wc datapath spec")
+    return spec, specs[spec.inputs[0]]
+
+
+def pool_config_lines(spec, source) -> List[str]:
+    """``struct config<N>`` members of a pooling layer (:class:`~keras_wc.datapath.specs.PoolSpec`).
+
+    Args:
+        spec: the pooling layer's spec.
+        source: the spec of its input (for the input grid).
+
+    Returns:
+        C++ member lines: ``accum_t``, the window geometry, ``frac`` (output minus input
+        fractional length), ``shift``, ``is_max``, ``divide``.
+    """
+    g = spec.geometry
+    (in_h, in_w), (out_h, out_w) = g.in_hw, g.out_hw
+    values = {"in_height": in_h, "in_width": in_w, "n_chan": g.channels_in, "out_height": out_h,
+              "out_width": out_w, "pool_height": g.kernel_size[0], "pool_width": g.kernel_size[1],
+              "stride_height": g.strides[0], "stride_width": g.strides[1], "pad_top": g.pad[0],
+              "pad_left": g.pad[1], "shift": spec.shift}
+    lines = [f"typedef ap_int<{int(spec.acc_bound).bit_length() + 1}> accum_t;"]
+    lines += [f"static const unsigned {key} = {int(value)};" for key, value in values.items()]
+    return lines + [f"static const int frac = {int(spec.output_format.frac - source.output_format.frac)};",
+                    f"static const bool is_max = {str(spec.op == 'max').lower()};",
+                    f"static const bool divide = {str(bool(spec.divide)).lower()};"]
+
+
+class SQNAPPoolConfigTemplate(LayerConfigTemplate):
+    """``struct config<N>`` of a pooling layer (replaces hls4ml's: see ``hls/sqnap_pool.h``)."""
+
+    def __init__(self):
+        super().__init__(POOL_CLASSES)
+        self.name = "sqnap_pool_config_template"  # hls4ml's own pooling template holds the default name
+
+    def format(self, node) -> str:
+        spec, source = datapath_spec(node)
+        lines = pool_config_lines(spec, source) + [f"static const unsigned reuse_factor = "
+                                                   f"{int(node.get_attr('reuse_factor', 1))};"]
+        body = "\n".join("    " + line for line in lines)
+        return f"struct config{node.index} {{\n{body}\n}};\n"
+
+
+class SQNAPPoolFunctionTemplate(FunctionCallTemplate):
+    """The ``sqnap::pool2d[_stream]`` call of a pooling layer."""
+
+    def __init__(self):
+        super().__init__(POOL_CLASSES, include_header=[COMMON_HEADER, f"nnet_utils/{POOL_HEADER}"])
+        self.name = "sqnap_pool_function_template"
+
+    def format(self, node) -> str:
+        params = self._default_function_params(node)
+        stream = node.model.config.get_config_value("IOType") == "io_stream"
+        return (f"sqnap::pool2d{'_stream' if stream else ''}<{params['input_t']}, {params['output_t']}, "
+                f"config{node.index}>({params['input']}, {params['output']});")
+
+
+TEMPLATES = (SQNAPConfigTemplate, SQNAPFunctionTemplate, SQNAPPoolConfigTemplate, SQNAPPoolFunctionTemplate)

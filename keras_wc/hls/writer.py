@@ -41,7 +41,7 @@ def model_flavor(model) -> str:
 
 
 def header_sources(model) -> list:
-    """The headers a project needs: ``sqnap_common.h`` and the header of each method its layers use.
+    """The headers a project needs: ``sqnap_common.h``, each used method's and layer kind's header.
 
     A method registered from outside the package brings its own header (``Method.header``),
     so its projects are complete; a project holds no header of a method it does not use, so
@@ -58,8 +58,11 @@ def header_sources(model) -> list:
 
     from .passes import datapath_of
 
-    used = {method_of(spec.encoding).header for spec in datapath_of(model).values()
-            if spec.kind == "compressed" and spec.sqnap}
+    from .templates import KIND_HEADERS
+
+    specs = datapath_of(model).values()
+    used = {method_of(spec.encoding).header for spec in specs if spec.kind == "compressed" and spec.sqnap}
+    used |= {include_dir() / KIND_HEADERS[spec.kind] for spec in specs if spec.kind in KIND_HEADERS}
     return sorted({include_dir() / "sqnap_common.h"} | used, key=lambda path: path.name)
 
 
