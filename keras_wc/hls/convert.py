@@ -46,11 +46,14 @@ RENAMED_INPUT = "input_0"
 
 
 def hls_safe_model(model: Any) -> Any:
-    """``model`` itself, or the same graph of the same layer objects with a reserved input renamed.
+    """``model`` itself, or the same graph of the same layer objects ready for hls4ml.
 
-    hls4ml refuses a layer named ``"input"``, the default of many Keras models. The
-    returned functional model re-applies the original layers (weights and quantizer state
-    shared, nothing copied) to a new input named :data:`RENAMED_INPUT`.
+    hls4ml refuses a layer named ``"input"``, the default of many Keras models, and has no
+    handler for most inference identities. The returned functional model re-applies the
+    original layers (weights and quantizer state shared, nothing copied) to a new input named
+    :data:`RENAMED_INPUT`, without the layers that do nothing at inference
+    (:data:`~keras_wc.datapath.describe.IDENTITY_CLASSES`) and without a final softmax (the
+    design outputs logits, as the emulator does).
 
     Args:
         model: a functional or Sequential Keras 2 model.
@@ -69,8 +72,15 @@ def hls_safe_model(model: Any) -> Any:
     """
     import tensorflow as tf
 
-    if all(layer.name not in RESERVED_NAMES for layer in model.layers):
+    skipped = inference_only_layers(model)
+    if all(layer.name not in RESERVED_NAMES for layer in model.layers) and not skipped:
         return model
+    if isinstance(model, tf.keras.Sequential):
+        tensor = x = tf.keras.Input(batch_shape=model.input_shape, dtype=model.layers[0].dtype, name=RENAMED_INPUT)
+        for layer in model.layers:
+            _check_name(layer)
+            x = x if layer.name in skipped else layer(x)
+        return tf.keras.Model(tensor, x, name=model.name)
     config = model.get_config()
     tensors = {}
     for entry in config["layers"]:
@@ -80,18 +90,44 @@ def hls_safe_model(model: Any) -> Any:
                                                      dtype=layer.dtype, name=RENAMED_INPUT
                                                      if layer.name in RESERVED_NAMES else layer.name)]
             continue
-        if layer.name in RESERVED_NAMES:
-            raise ValueError(f"layer {layer.name!r} ({type(layer).__name__}) uses a name hls4ml reserves; rename it")
+        _check_name(layer)
         nodes = entry["inbound_nodes"]
         if len(nodes) != 1:
             raise ValueError(f"layer {layer.name!r} ({type(layer).__name__}) is used {len(nodes)} times; "
                              "shared layers cannot be converted")
         inputs = [tensors[name][tensor_index] for name, _node, tensor_index, *_ in nodes[0]]
+        if layer.name in skipped:
+            tensors[entry["name"]] = inputs
+            continue
         tensors[entry["name"]] = tf.nest.flatten(layer(inputs[0] if len(inputs) == 1 else inputs))
     inputs = [tensors[name][index] for name, _node, index in config["input_layers"]]
     outputs = [tensors[name][index] for name, _node, index in config["output_layers"]]
     return tf.keras.Model(inputs if len(inputs) > 1 else inputs[0], outputs if len(outputs) > 1 else outputs[0],
                           name=model.name)
+
+
+def _check_name(layer) -> None:
+    if layer.name in RESERVED_NAMES:
+        raise ValueError(f"layer {layer.name!r} ({type(layer).__name__}) uses a name hls4ml reserves; rename it")
+
+
+def inference_only_layers(model: Any) -> set:
+    """Names of the layers the HLS design leaves out: inference identities and a final softmax.
+
+    Example:
+        >>> sorted(inference_only_layers(model))
+        ['dropout', 'softmax']
+    """
+    from keras_wc.datapath.describe import IDENTITY_CLASSES
+
+    outputs = {tensor._keras_history.layer.name for tensor in model.outputs}
+    names = set()
+    for layer in model.layers:
+        cls = type(layer).__name__
+        softmax = cls == "Softmax" or (cls == "Activation" and getattr(layer.activation, "__name__", "") == "softmax")
+        if cls in IDENTITY_CLASSES or (softmax and layer.name in outputs):
+            names.add(layer.name)
+    return names
 
 
 def exact_text(value: float) -> str:
@@ -279,8 +315,8 @@ def prepare_conversion(model: Any, flavor: str = "Vitis", io_type: str = "io_par
     check_input_format(input_format)
     check_keras2_model(model)
     ensure_registered()
-    check_supported_layers(model)
     safe_model = hls_safe_model(model)
+    check_supported_layers(safe_model)
     specs = {spec.name: spec for spec in describe_model(safe_model, input_format)}  # the one description
     x_grid = None if x_test is None else grid_values(list(specs.values()), x_test, quantize_inputs, "x_test")
     config = {"Model": {"Precision": "fixed<32,16>", "ReuseFactor": int(reuse_factor), "Strategy": "Latency"}}
