@@ -101,7 +101,8 @@ class SQNAPBackend(VivadoBackend):
                                                 self.name)
         requires = get_flow("vivado:ip").requires.copy()
         requires.insert(0, types_flow)
-        requires.insert(requires.index("vivado:apply_templates"), template_flow)
+        # after Vivado's templates: the SQNAP ones replace hls4ml's for the layers SQNAP computes itself (pooling)
+        requires.insert(requires.index("vivado:apply_templates") + 1, template_flow)
         self._default_flow = _register_flow_once("ip", None, requires, self.name)
 
     def get_default_flow(self) -> str:

@@ -29,8 +29,9 @@ PASS_THROUGH = {"Reshape", "Dropout", "Transpose"}
 SQNAP_IO_TYPES = ("io_parallel", "io_stream")
 #: hls4ml layer classes this backend maps (anything else is reported)
 SUPPORTED_CLASSES = {"Input", "InputLayer", "Dense", "Conv1D", "Conv2D", "DepthwiseConv2D", "Activation",
-                     "Pooling1D", "Pooling2D", "Reshape", "Dropout", "SQNAPDense", "SQNAPConv1D",
-                     "SQNAPConv2D", "SQNAPDepthwiseConv2D", "BatchNormalization", "Merge"}
+                     "Pooling1D", "Pooling2D", "GlobalPooling1D", "GlobalPooling2D", "ZeroPadding1D",
+                     "ZeroPadding2D", "Reshape", "Dropout", "SQNAPDense", "SQNAPConv1D", "SQNAPConv2D",
+                     "SQNAPDepthwiseConv2D", "BatchNormalization", "Merge", "Concatenate"}
 
 
 def fixed_precision(fmt, rounding: Optional[RoundingMode] = None,
@@ -132,6 +133,24 @@ def _set_bias(node, spec) -> None:
                                                 if node.get_attr("bias_data") is not None else -1))
 
 
+def _set_affine_weights(node, spec) -> None:
+    """A BatchNormalization's scale and bias: the folded integers, exactly (``nnet::normalize``).
+
+    ``res = data * scale + bias`` is then exact in ap_fixed arithmetic and lands on the
+    result format without rounding (:class:`~keras_wc.datapath.specs.AffineSpec`).
+    """
+    fmt = spec.multiplier_format
+    multiplier = np.asarray(spec.multiplier).astype(np.int64)
+    node.add_weights_variable(name="scale", var_name="s{index}", type_name="scale{index}_t",
+                              precision=fixed_precision(fmt), data=multiplier * 2.0 ** -fmt.frac)
+    offset = np.asarray(spec.offset).astype(np.int64)
+    frac = int(spec.output_format.frac)
+    bits = max(int(np.max(np.abs(offset), initial=0)).bit_length() + 1, 2)
+    node.add_weights_variable(name="bias", var_name="b{index}", type_name="bias{index}_t",
+                              precision=FixedPrecisionType(width=bits, integer=bits - frac, signed=True),
+                              data=offset * 2.0 ** -frac)
+
+
 class AssignTypes(ModelOptimizerPass):
     """Give every layer the datapath's explicit types (see the module docstring)."""
 
@@ -173,9 +192,11 @@ class AssignTypes(ModelOptimizerPass):
             if cls.startswith("SQNAP"):
                 node.add_encoding_weights()
             _set_bias(node, spec)
-        elif kind == "pool":
+        elif kind == "pool":  # sqnap::pool2d sizes its own accumulator (templates.pool_config_lines)
             _set_result(node, fixed_precision(spec.output_format))
-            _set_type(node, "accum", fixed_precision(spec.output_format))
+        elif kind == "affine":
+            _set_result(node, fixed_precision(spec.output_format))
+            _set_affine_weights(node, spec)
         elif spec.output_format is not None:
             _set_result(node, fixed_precision(spec.output_format))
             if node.get_attr("accum_t") is not None:
