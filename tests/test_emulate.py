@@ -161,7 +161,7 @@ def test_conv1d_and_odd_average_pool(data):
     outputs = QDense(10, kernel_quantizer=DFP(bits=8), name="logits")(x)
     model = _train(tf.keras.Model(inputs, outputs), data)
     comparison = _check_model(model, data, input_format=None)
-    assert comparison["avg3"].tolerance == 1 and comparison["avg3"].local <= 1  # Keras float32 mean vs 12 extra bits
+    assert 1 <= comparison["avg3"].tolerance < 2 and comparison["avg3"].local <= 1  # float32 mean vs 12 extra bits
 
 
 def test_trace_returns_every_layer(data):

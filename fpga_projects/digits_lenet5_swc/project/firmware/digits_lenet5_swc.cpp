@@ -87,13 +87,13 @@ void digits_lenet5_swc(
 
     nnet::relu<layer3_t, layer5_t, relu_config5>(layer3_out, layer5_out); // conv1_act
 
-    nnet::pooling2d_cl<layer5_t, layer6_t, config6>(layer5_out, layer6_out); // pool1
+    sqnap::pool2d<layer5_t, layer6_t, config6>(layer5_out, layer6_out); // pool1
 
     sqnap::conv2d<sqnap::swc_core, layer6_t, layer7_t, config7>(layer6_out, layer7_out, sq_codes7, sq_maw7, sq_align7, b7); // conv2
 
     nnet::relu<layer7_t, layer9_t, relu_config9>(layer7_out, layer9_out); // conv2_act
 
-    nnet::pooling2d_cl<layer9_t, layer10_t, config10>(layer9_out, layer10_out); // pool2
+    sqnap::pool2d<layer9_t, layer10_t, config10>(layer9_out, layer10_out); // pool2
 
     sqnap::dense<sqnap::swc_core, layer10_t, layer12_t, config12>(layer11_out, layer12_out, sq_codes12, sq_maw12, sq_align12, b12); // fc1
 

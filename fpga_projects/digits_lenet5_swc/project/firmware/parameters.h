@@ -9,9 +9,8 @@
 // hls-fpga-machine-learning insert includes
 #include "nnet_utils/nnet_activation.h"
 #include "nnet_utils/nnet_activation_stream.h"
-#include "nnet_utils/nnet_pooling.h"
-#include "nnet_utils/nnet_pooling_stream.h"
 #include "nnet_utils/sqnap_common.h"
+#include "nnet_utils/sqnap_pool.h"
 #include "nnet_utils/sqnap_swc.h"
 
 // hls-fpga-machine-learning insert weights
@@ -92,30 +91,24 @@ struct relu_config5 : nnet::activ_config {
 };
 
 // pool1
-struct config6 : nnet::pooling2d_config {
+struct config6 {
+    typedef ap_int<9> accum_t;
     static const unsigned in_height = 8;
     static const unsigned in_width = 8;
-    static const unsigned n_filt = 6;
-    static const unsigned stride_height = 2;
-    static const unsigned stride_width = 2;
-    static const unsigned pool_height = 2;
-    static const unsigned pool_width = 2;
-
-    static const unsigned filt_height = pool_height;
-    static const unsigned filt_width = pool_width;
-    static const unsigned n_chan = n_filt;
-
+    static const unsigned n_chan = 6;
     static const unsigned out_height = 4;
     static const unsigned out_width = 4;
+    static const unsigned pool_height = 2;
+    static const unsigned pool_width = 2;
+    static const unsigned stride_height = 2;
+    static const unsigned stride_width = 2;
     static const unsigned pad_top = 0;
-    static const unsigned pad_bottom = 0;
     static const unsigned pad_left = 0;
-    static const unsigned pad_right = 0;
-    static const bool count_pad = false;
-    static const nnet::Pool_Op pool_op = nnet::Max;
-    static const nnet::conv_implementation implementation = nnet::conv_implementation::linebuffer;
+    static const unsigned shift = 0;
+    static const int frac = 0;
+    static const bool is_max = true;
+    static const bool divide = false;
     static const unsigned reuse_factor = 1;
-    typedef layer6_accum_t accum_t;
 };
 
 // conv2
@@ -163,30 +156,24 @@ struct relu_config9 : nnet::activ_config {
 };
 
 // pool2
-struct config10 : nnet::pooling2d_config {
+struct config10 {
+    typedef ap_int<9> accum_t;
     static const unsigned in_height = 4;
     static const unsigned in_width = 4;
-    static const unsigned n_filt = 16;
-    static const unsigned stride_height = 2;
-    static const unsigned stride_width = 2;
-    static const unsigned pool_height = 2;
-    static const unsigned pool_width = 2;
-
-    static const unsigned filt_height = pool_height;
-    static const unsigned filt_width = pool_width;
-    static const unsigned n_chan = n_filt;
-
+    static const unsigned n_chan = 16;
     static const unsigned out_height = 2;
     static const unsigned out_width = 2;
+    static const unsigned pool_height = 2;
+    static const unsigned pool_width = 2;
+    static const unsigned stride_height = 2;
+    static const unsigned stride_width = 2;
     static const unsigned pad_top = 0;
-    static const unsigned pad_bottom = 0;
     static const unsigned pad_left = 0;
-    static const unsigned pad_right = 0;
-    static const bool count_pad = false;
-    static const nnet::Pool_Op pool_op = nnet::Max;
-    static const nnet::conv_implementation implementation = nnet::conv_implementation::linebuffer;
+    static const unsigned shift = 0;
+    static const int frac = 0;
+    static const bool is_max = true;
+    static const bool divide = false;
     static const unsigned reuse_factor = 1;
-    typedef layer10_accum_t accum_t;
 };
 
 // fc1
