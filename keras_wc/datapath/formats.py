@@ -108,16 +108,16 @@ class ActivationQuant:
             layer: the layer name, for error messages.
 
         Raises:
-            ValueError: for other quantizers, stochastic rounding, sigmoid/negative-slope
-                relus, a relu upper bound, ``alpha`` other than ``None``/1, or 1-bit
-                ``quantized_bits``.
+            ValueError: for other quantizers, sigmoid/negative-slope relus, a relu upper
+                bound, ``alpha`` other than ``None``/1, or 1-bit ``quantized_bits``
+                (``use_stochastic_rounding`` is accepted: it acts in training only).
         """
         from qkeras.quantizers import get_quantizer, quantized_bits, quantized_relu
 
         q = get_quantizer(quantizer) if isinstance(quantizer, (str, dict)) else quantizer
         where = f"layer {layer!r}: activation {q}"
-        if getattr(q, "use_stochastic_rounding", False):
-            raise ValueError(f"{where}: stochastic rounding cannot be emulated")
+        # use_stochastic_rounding only acts in training (QKeras' _round_through takes tf.round at
+        # learning phase 0): at inference the quantizer rounds half to even like any other
         if getattr(q, "qnoise_factor", 1.0) != 1.0:
             raise ValueError(f"{where}: qnoise_factor must be 1.0")
         if isinstance(q, quantized_relu):

@@ -4,10 +4,12 @@ Built like hls4ml's ``VitisBackend``: it subclasses ``VivadoBackend`` and takes 
 so that every ``@layer_optimizer``/``@model_optimizer`` of the Vivado backend is registered as
 ``sqnap:<name>``. Its flows (``sqnap:*``) are:
 
-* ``sqnap:types`` (before hls4ml's ``convert`` flow) — :mod:`keras_wc.hls.passes`: every layer gets the result/accumulator
-  formats of the keras_wc datapath (no ``fixed<16,6>`` default survives), layers the
-  backend cannot map are reported by name and class;
-* ``sqnap:apply_templates`` — the config/function templates of :mod:`keras_wc.hls.templates`;
+* ``sqnap:types`` (before hls4ml's ``convert`` flow) — :mod:`keras_wc.hls.passes`: every layer gets the
+  result/accumulator formats of the keras_wc datapath (no ``fixed<16,6>`` default survives), layers the
+  backend cannot map are reported by name and class; a model without keras_wc quantizers
+  converted through hls4ml's own entry point is marked *stock* instead and keeps hls4ml's types;
+* ``sqnap:apply_templates`` — the config/function templates of :mod:`keras_wc.hls.templates`
+  (not applied in stock mode, :func:`datapath_only`);
 * ``sqnap:ip`` — ``vivado:ip``'s requirements with the two flows above inserted;
 * ``sqnap:write`` — the deterministic writer of :mod:`keras_wc.hls.writer`.
 """
@@ -83,7 +85,7 @@ class SQNAPBackend(VivadoBackend):
         layers.register_layers()
         for template in templates.TEMPLATES:
             if get_optimizer_safe(f"{FLOW_PREFIX}:{template().get_name()}") is None:
-                self.register_template(template)
+                self.register_template(datapath_only(template))
         for name, cls in passes.PASSES.items():
             if get_optimizer_safe(f"{FLOW_PREFIX}:{name}") is None:
                 self.register_pass(name, cls)
@@ -177,6 +179,21 @@ class SQNAPBackend(VivadoBackend):
             raise compiler_failure(project, done.stdout, "the library")
         return str(project / "firmware" / f"{model.config.get_project_name()}-"
                    f"{model.config.get_config_value('Stamp')}.so")
+
+
+def datapath_only(template: type) -> type:
+    """``template`` matching only layers of conversions on the keras_wc datapath (not stock mode).
+
+    A stock-mode conversion (:func:`keras_wc.hls.passes.is_stock`) keeps every hls4ml template,
+    so its C++ is stock Vivado/Vitis code.
+    """
+    from .passes import is_stock
+
+    def match(self, node) -> bool:
+        return not is_stock(node.model) and template.match(self, node)
+
+    return type(template.__name__, (template,), {"match": match, "__doc__": template.__doc__,
+                                                 "__module__": template.__module__})
 
 
 def get_optimizer_safe(name: str):

@@ -12,11 +12,18 @@ generated C++ computes the same integers as :func:`keras_wc.emulate.emulate`:
 * compressed layers (SQNAP and hls4ml's own Dense/Conv with ``quantized_bits``) get
   ``acc_format`` as accumulator, ``output_format`` as result and the spec's bias integers;
 * a layer without a spec, or of a class the backend cannot map, is an error naming it.
+
+**Stock mode.** A conversion through hls4ml's own ``convert_from_keras_model(..., backend="SQNAP")``
+of a model that holds no keras_wc compression quantizer (and is given no ``input_format`` and
+no datapath) is not described: ``sqnap:describe`` marks it stock (:func:`is_stock`), these passes
+and the SQNAP templates leave it alone, and hls4ml's own Vivado/Vitis type inference, the
+user's ``hls_config`` precisions and hls4ml's kernels give it exactly stock hls4ml's arithmetic
+(``docs/hls.md``, "Pure QKeras models").
 """
 
 from __future__ import annotations
 
-from typing import Any, Dict, Optional
+from typing import Any, Dict, List, Optional
 
 import numpy as np
 from hls4ml.model.optimizer import ModelOptimizerPass
@@ -67,24 +74,77 @@ def datapath_of(model) -> Dict[str, Any]:
     return datapath
 
 
+#: key of the stock-mode flag in an hls4ml model config (see the module docstring)
+STOCK_KEY = "_SQNAPStock"
+
+
+def is_stock(model) -> bool:
+    """Whether an hls4ml ``ModelGraph`` is converted in stock mode (hls4ml's own arithmetic)."""
+    return bool(model.config.config.get(STOCK_KEY, False))
+
+
+def _layers(keras_model):
+    """Every layer of a Keras model, nested models walked."""
+    import tensorflow as tf
+
+    for layer in keras_model.layers:
+        yield layer
+        if isinstance(layer, tf.keras.Model):
+            yield from _layers(layer)
+
+
+def compression_quantizer_layers(keras_model) -> List[str]:
+    """Names of the layers holding a keras_wc compression quantizer (kernel, bias or activation).
+
+    Looks at every quantizer slot of :func:`keras_wc.walker.weight_slots` and at every attribute
+    of every layer (a ``bias_quantizer`` or a ``QActivation``'s quantizer, lists included), so a
+    keras_wc quantizer anywhere in the model keeps the conversion on the exact datapath.
+
+    Example:
+        >>> compression_quantizer_layers(pure_qkeras_model)
+        []
+    """
+    from keras_wc.methods import is_compression_quantizer
+    from keras_wc.walker import weight_slots
+
+    found = [slot.layer.name for slot in weight_slots(keras_model) if is_compression_quantizer(slot.quantizer)]
+    for layer in _layers(keras_model):
+        for value in vars(layer).values():
+            items = value if isinstance(value, (list, tuple)) else (value,)
+            if any(is_compression_quantizer(item) for item in items) and layer.name not in found:
+                found.append(layer.name)
+    return found
+
+
 class DescribeModel(ModelOptimizerPass):
-    """Describe the Keras model once, unless the conversion already brought its description."""
+    """Describe the Keras model once, unless the conversion already brought its description.
+
+    A model without any keras_wc compression quantizer, converted without ``input_format``,
+    is marked stock instead (:data:`STOCK_KEY`, an empty datapath): hls4ml's own flow then
+    gives it stock Vivado/Vitis arithmetic (module docstring).
+    """
 
     def __init__(self):
         self.name = "describe"
 
     def transform(self, model) -> bool:
-        if model.config.config.get(DATAPATH_KEY) is not None:
+        config = model.config.config
+        if config.get(DATAPATH_KEY) is not None:
             return False
         from keras_wc.datapath.describe import describe_model
 
         from .backend import INPUT_FORMAT_KEY
 
-        keras_model = model.config.config.get("KerasModel")
+        keras_model = config.get("KerasModel")
         if keras_model is None:
             raise ValueError("the SQNAP backend converts Keras models only (config['KerasModel'] is missing)")
-        specs = describe_model(keras_model, model.config.get_config_value(INPUT_FORMAT_KEY))
-        model.config.config[DATAPATH_KEY] = {spec.name: spec for spec in specs}
+        input_format = model.config.get_config_value(INPUT_FORMAT_KEY)
+        if input_format is None and not compression_quantizer_layers(keras_model):
+            config[STOCK_KEY] = True
+            config[DATAPATH_KEY] = {}
+            return False
+        specs = describe_model(keras_model, input_format)
+        config[DATAPATH_KEY] = {spec.name: spec for spec in specs}
         return False
 
 
@@ -113,7 +173,8 @@ def _set_type(node, name: str, precision) -> None:
 def _activation_precision(spec) -> FixedPrecisionType:
     quant = spec.quant
     symmetric = quant.fmt.signed and quant.min_int == -quant.max_int
-    return fixed_precision(quant.fmt, RoundingMode.RND_CONV, SaturationMode.SAT_SYM if symmetric else SaturationMode.SAT)
+    saturation = SaturationMode.SAT_SYM if symmetric else SaturationMode.SAT
+    return fixed_precision(quant.fmt, RoundingMode.RND_CONV, saturation)
 
 
 def _set_bias(node, spec) -> None:
@@ -151,6 +212,44 @@ def _set_affine_weights(node, spec) -> None:
                               data=offset * 2.0 ** -frac)
 
 
+def _set_exact_weights(node, spec) -> None:
+    """hls4ml's own Dense/Conv with a QKeras kernel read exactly (``auto_po2``, binary, ternary...).
+
+    The kernel becomes its exact values on the finest output channel's grid (one fixed-point
+    type, no quantizer), so hls4ml's products are the datapath's ``codes << align`` and neither
+    ``qkeras_factorize_alpha`` nor the binary/ternary passes rewrite it.
+    """
+    from keras_wc.methods.base import per_output
+    from keras_wc.quantizers.ops import NP
+
+    encoding = spec.encoding
+    frac = per_output(encoding.params["frac"], encoding.layout.n_out)
+    top = int(frac.max())
+    codes = encoding.arrays["codes"].astype(np.int64) * (2 ** (top - frac))[:, None, None]
+    bits = max(int(np.max(np.abs(codes), initial=0)).bit_length() + 1, 2)
+    if bits > 53:
+        raise ValueError(f"layer {node.name!r} ({node.class_name}): its kernel's channels need {bits}-bit codes "
+                         "on one grid, more than hls4ml's float weight files hold exactly")
+    values = encoding.layout.from_groups(codes.astype(np.float64) * 2.0 ** -top, NP)
+    for attr in ("weight_quantizer", "depthwise_quantizer"):
+        if node.get_attr(attr) is not None:
+            node.set_attr(attr, None)
+    node.add_weights_variable(name="weight", var_name="w{index}", type_name="weight{index}_t",
+                              precision=FixedPrecisionType(width=bits, integer=bits - top, signed=True),
+                              data=np.asarray(values))
+
+
+def _read_exactly(encoding) -> bool:
+    from keras_wc.datapath.qkeras_weights import read_exactly
+
+    return read_exactly(encoding)
+
+
+def _unit_alpha(quantizer) -> bool:
+    alpha = getattr(quantizer, "alpha", None)
+    return alpha is None or (not isinstance(alpha, str) and np.size(alpha) == 1 and float(np.ravel(alpha)[0]) == 1)
+
+
 class AssignTypes(ModelOptimizerPass):
     """Give every layer the datapath's explicit types (see the module docstring)."""
 
@@ -158,6 +257,8 @@ class AssignTypes(ModelOptimizerPass):
         self.name = "assign_types"
 
     def transform(self, model) -> bool:
+        if is_stock(model):
+            return False
         specs = datapath_of(model)
         for node in list(model.get_layers()):
             self._assign(model, node, specs)
@@ -191,6 +292,10 @@ class AssignTypes(ModelOptimizerPass):
             node.set_attr("sqnap_spec", spec)
             if cls.startswith("SQNAP"):
                 node.add_encoding_weights()
+            elif _read_exactly(spec.encoding):
+                _set_exact_weights(node, spec)
+            if not cls.startswith("SQNAP") and not _unit_alpha(node.get_attr("bias_quantizer")):
+                node.set_attr("bias_quantizer", None)  # the bias is the spec's exact integers (no ApplyAlpha)
             _set_bias(node, spec)
         elif kind == "pool":  # sqnap::pool2d sizes its own accumulator (templates.pool_config_lines)
             _set_result(node, fixed_precision(spec.output_format))
