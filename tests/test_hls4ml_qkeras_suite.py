@@ -100,7 +100,7 @@ def fetch_sdist(workdir: Path) -> Path:
     shown = " ".join(["pip"] + command[3:])
     done = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=900)
     if done.returncode != 0:
-        if any(marker in done.stdout for marker in OFFLINE_MARKERS):
+        if any(marker in done.stdout for marker in OFFLINE_MARKERS) or not any_index_reachable(done.stdout):
             pytest.skip(f"pip cannot reach a package index: `{shown}` failed")
         raise AssertionError(f"`{shown}` failed:\n{done.stdout[-3000:]}")
     found = download / f"{SDIST}.tar.gz"
@@ -111,6 +111,33 @@ def fetch_sdist(workdir: Path) -> Path:
     except OSError:  # a read-only cache: use the download itself
         return found
     return cached
+
+
+def index_urls(pip_output: str) -> List[str]:
+    """The indexes pip looked in (its ``Looking in indexes:`` line; PyPI when it printed none)."""
+    for line in pip_output.splitlines():
+        if line.startswith("Looking in indexes:"):
+            return [url.strip() for url in line.split(":", 1)[1].split(",") if url.strip()]
+    return ["https://pypi.org/simple"]
+
+
+def any_index_reachable(pip_output: str) -> bool:
+    """Whether one of the indexes pip used answers (pip hides connection errors with retries=0)."""
+    import urllib.parse
+    import urllib.request
+
+    for url in index_urls(pip_output):
+        parsed = urllib.parse.urlparse(url)
+        if parsed.scheme == "file":
+            if Path(urllib.parse.unquote(parsed.path)).is_dir():
+                return True
+            continue
+        try:
+            with urllib.request.urlopen(url.rstrip("/") + "/", timeout=15):
+                return True
+        except Exception:
+            continue
+    return False
 
 
 def rewrite_backend(source: str) -> Tuple[str, int]:
