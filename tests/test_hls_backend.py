@@ -10,21 +10,10 @@ import pytest
 
 tf = pytest.importorskip("tensorflow")
 hls4ml = pytest.importorskip("hls4ml")
-from qkeras import QActivation, QDense  # noqa: E402
 
 import keras_wc.hls as kh  # noqa: E402
-from keras_wc.quantizers import SWC, SparseTernary  # noqa: E402
 
-INPUT_FORMAT = "ufixed<8,0>"
-
-
-def small_model(seed: int = 0):
-    tf.keras.utils.set_random_seed(seed)
-    inp = tf.keras.Input((12,), name="x")
-    h = QDense(6, kernel_quantizer=SWC(sw_bits=4, group=5), name="fc1")(inp)
-    h = QActivation("quantized_relu(8,3)", name="fc1_act")(h)
-    out = QDense(3, kernel_quantizer=SparseTernary(n=4, k=1), name="logits")(h)
-    return tf.keras.Model(inp, out)
+from _small_hls_model import INPUT_FORMAT, on_grid_inputs, small_model  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -34,8 +23,7 @@ def model():
 
 @pytest.fixture(scope="module")
 def x():
-    """Inputs on the declared ufixed<8,0> grid (convert refuses others unless quantize_inputs=True)."""
-    return (np.random.default_rng(0).integers(0, 256, (20, 12)) / 256).astype(np.float32)
+    return on_grid_inputs()
 
 
 def tree(root: Path):

@@ -16,26 +16,15 @@ import pytest
 
 tf = pytest.importorskip("tensorflow")
 pytest.importorskip("hls4ml")
-from qkeras import QActivation, QDense  # noqa: E402
 
 import keras_wc.hls as kh  # noqa: E402
 from keras_wc.cli import main  # noqa: E402
 from keras_wc.emulate import emulate  # noqa: E402
 from keras_wc.output_folder import (MARKER, MARKER_HEADER, check_output_dir, folder_files,  # noqa: E402
                                     replace_file, staged_output_dir)
-from keras_wc.quantizers import SWC, SparseTernary  # noqa: E402
 
-INPUT_FORMAT = "ufixed<8,0>"
+from _small_hls_model import INPUT_FORMAT, on_grid_inputs, small_model  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def small_model(seed: int = 0):
-    tf.keras.utils.set_random_seed(seed)
-    inp = tf.keras.Input((12,), name="x")
-    h = QDense(6, kernel_quantizer=SWC(sw_bits=4, group=5), name="fc1")(inp)
-    h = QActivation("quantized_relu(8,3)", name="fc1_act")(h)
-    out = QDense(3, kernel_quantizer=SparseTernary(n=4, k=1), name="logits")(h)
-    return tf.keras.Model(inp, out)
 
 
 @pytest.fixture(scope="module")
@@ -45,8 +34,7 @@ def model():
 
 @pytest.fixture(scope="module")
 def x():
-    """Inputs on the ufixed<8,0> grid."""
-    return (np.random.default_rng(0).integers(0, 256, (20, 12)) / 256).astype(np.float32)
+    return on_grid_inputs()
 
 
 def hashes(folder: Path) -> dict:
