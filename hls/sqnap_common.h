@@ -137,12 +137,20 @@ template <int D, int W> inline ap_int<W> div_round_odd(const ap_int<W> &a) {
     return neg ? ap_int<W>(-r) : r;
 }
 
+// CONFIG_T::scaling of a layer without a folded BatchNormalization: R unchanged. (A folded one is
+// a struct of the layer's config whose apply(R, o) returns R * scale[o] + offset[o], exactly.)
+struct unscaled {
+    template <class R> static R apply(const R &r, unsigned) { return r; }
+};
+
 // The epilogue shared by every Core (the datapath's CompressedSpec arithmetic, docs/datapath.md):
 //   A' = (A << align[o]) + bias[o]      align: onto the layer's common grid (per-channel DFP
 //                                       fractional lengths, extra bits of an off-grid float bias)
 //   R  = round(A' / D)                  D = CONFIG_T::denominator (odd; 1: no division)
-//   result = R * 2**-F,  F = CONFIG_T::frac + fx
-// A and A' are exact in CONFIG_T::accum_t (sized for A'); the stored codes keep their own widths.
+//   S  = CONFIG_T::scaling::apply(R, o) a folded BatchNormalization (R * scale[o] + offset[o]), or R
+//   result = S * 2**-F,  F = CONFIG_T::frac + fx
+// A and A' are exact in CONFIG_T::accum_t (sized for A'), S in the scaling's result type; the
+// stored codes keep their own widths.
 template <class data_T, class res_T, class CONFIG_T>
 inline res_T finish(typename CONFIG_T::accum_t acc, unsigned o,
                     const typename CONFIG_T::align_t align[CONFIG_T::n_align],
@@ -151,7 +159,7 @@ inline res_T finish(typename CONFIG_T::accum_t acc, unsigned o,
     acc = acc << align[per_out_index<CONFIG_T::n_align>(o)];
     acc += bias[o];
     acc = div_round_odd<CONFIG_T::denominator>(acc);
-    return from_grid<res_T, CONFIG_T::frac + int_view<data_T>::frac>(acc);
+    return from_grid<res_T, CONFIG_T::frac + int_view<data_T>::frac>(CONFIG_T::scaling::apply(acc, o));
 }
 
 // ----------------------------------------------------------------------------------------

@@ -372,6 +372,7 @@ def _config(case, k):
     i("frac", _grid_frac(case) - DATA_TYPES[case["data"]][3])
     i("denominator", (1 << (case["sw_bits"] - 1)) - 1 if m == "swc" and not case["sw_po2"] else 1)
     u("n_align", case["n_out_units"] if m == "dfp" and case["per_channel"] else 1)
+    t("scaling", "sqnap::unscaled")
     if m == "swc":
         u("sw_bits", case["sw_bits"])
         b("sw_po2", case["sw_po2"])

@@ -83,6 +83,7 @@ struct swc_fixed_cfg {
     static const int maw_frac = 2;
     static const int frac = 2, denominator = 7;  // F = frac + fx; D = 2**(sw_bits-1)-1
     static const unsigned n_align = 1;
+    typedef sqnap::unscaled scaling;
     typedef ap_uint<1> align_t;
     typedef ap_int<4> code_t;
     typedef ap_uint<8> maw_t;
@@ -138,6 +139,7 @@ static void test_swc_po2() {
 struct dfp_cfg {
     static const unsigned n_in = 2, n_out = 2, n_groups = 1, group_size = 2, reuse_factor = 1;
     static const unsigned n_align = 2;
+    typedef sqnap::unscaled scaling;
     static const int frac = 3, denominator = 1;
     typedef ap_int<5> code_t;
     typedef ap_uint<2> align_t;
@@ -166,6 +168,7 @@ struct po2_cfg {
     static const int e_min = -3;
     static const int frac = 3, denominator = 1;  // frac = -e_min
     static const unsigned n_align = 1;
+    typedef sqnap::unscaled scaling;
     typedef ap_uint<1> align_t;
     typedef ap_int<4> code_t;
     typedef ap_int<12> bias_t;
@@ -194,6 +197,7 @@ struct tern_cfg {
     static const int delta_frac = 3;
     static const int frac = 3, denominator = 1;
     static const unsigned n_align = 1;
+    typedef sqnap::unscaled scaling;
     typedef ap_uint<1> align_t;
     typedef ap_uint<4> code_t;
     typedef ap_int<2> table_t;
@@ -237,6 +241,7 @@ struct poly2_cfg {
     static const int coef_frac = 2;
     static const int frac = 2, denominator = 1;
     static const unsigned n_align = 1;
+    typedef sqnap::unscaled scaling;
     typedef ap_uint<1> align_t;
     typedef ap_uint<2> code_t;
     typedef ap_int<4> coef_t;
@@ -251,6 +256,7 @@ struct poly1_layer_cfg {
     static const int coef_frac = 2;
     static const int frac = 2, denominator = 1;
     static const unsigned n_align = 1;
+    typedef sqnap::unscaled scaling;
     typedef ap_uint<1> align_t;
     typedef ap_uint<2> code_t;
     typedef ap_int<4> coef_t;
@@ -304,6 +310,7 @@ struct conv_same_cfg {
     static const unsigned pad_top = 1, pad_left = 1;
     static const bool kernel_major = false, depthwise = false;
     static const unsigned n_groups = 1, group_size = 18, reuse_factor = 1, n_align = 1;
+    typedef sqnap::unscaled scaling;
     static const int frac = 0, denominator = 1;
     typedef ap_int<2> code_t;
     typedef ap_uint<1> align_t;
@@ -353,6 +360,7 @@ struct dw_cfg {
     static const unsigned pad_top = 0, pad_left = 0;
     static const bool kernel_major = false, depthwise = true;
     static const unsigned n_groups = 1, group_size = 4, reuse_factor = 1, n_align = 1;
+    typedef sqnap::unscaled scaling;
     static const int frac = 0, denominator = 1;
     typedef ap_int<3> code_t;
     typedef ap_uint<1> align_t;
@@ -390,6 +398,7 @@ struct conv1d_cfg {
     static const unsigned filt_width = 3, stride_width = 2, pad_left = 1;
     static const bool kernel_major = false, depthwise = false;
     static const unsigned n_groups = 1, group_size = 3, reuse_factor = 1, n_align = 1;
+    typedef sqnap::unscaled scaling;
     static const int frac = 0, denominator = 1;
     typedef ap_int<8> code_t;
     typedef ap_uint<1> align_t;

@@ -8,7 +8,8 @@ integer can overflow (docs/datapath.md, "Widths").
 
 from __future__ import annotations
 
-from typing import Callable, Dict, List, Optional, Tuple, Union
+from dataclasses import dataclass, replace
+from typing import Callable, Dict, FrozenSet, List, Optional, Tuple, Union
 
 import numpy as np
 import tensorflow as tf
@@ -22,7 +23,7 @@ from .geometry import Geometry
 from .qkeras_weights import encode_qkeras
 from ..walker import slot_of
 from .specs import (MERGE_OPS, AffineSpec, CompressedSpec, IdentitySpec, InputSpec, LayerSpec, MergeSpec, PadSpec,
-                    PoolSpec, QuantizeSpec, ReluSpec, ReshapeSpec)
+                    PoolSpec, QuantizeSpec, ReluSpec, ReshapeSpec, Scaling)
 
 #: extra fractional bits of a non power-of-two average pooling result (its rounding error is
 #: then 2**-(1+12) input LSB, below Keras' own float32 noise on the following layer)
@@ -183,8 +184,9 @@ def _relu(layer, inputs, specs: Specs) -> ReluSpec:
                     source.peak)
 
 
-def _activation(layer, inputs, specs: Specs, is_last: bool) -> LayerSpec:
+def _activation(layer, inputs, specs: Specs, readers: "Readers") -> LayerSpec:
     name = _activation_name(layer)
+    is_last = readers.is_last(layer.name)
     if name == "relu":
         return _relu(layer, inputs, specs)
     source = _only(layer, inputs, specs, integer=False)
@@ -216,9 +218,9 @@ def _identity(layer, inputs, specs: Specs) -> IdentitySpec:
                         f"{type(layer).__name__} (identity at inference)")
 
 
-def _softmax(layer, inputs, specs: Specs, is_last: bool) -> IdentitySpec:
+def _softmax(layer, inputs, specs: Specs, readers: "Readers") -> IdentitySpec:
     """A final ``Softmax`` layer: excluded (the outputs are logits); refused elsewhere."""
-    if not is_last:
+    if not readers.is_last(layer.name):
         raise ValueError(f"layer {layer.name!r}: Softmax is supported as the last layer only (excluded: the "
                          "outputs are logits)")
     source = _only(layer, inputs, specs, integer=False)
@@ -285,13 +287,30 @@ def _finite(layer, what: str, values: np.ndarray) -> np.ndarray:
     return values
 
 
-def _batchnorm(layer, inputs, specs: Specs) -> AffineSpec:
-    source = _only(layer, inputs, specs)
-    axis = np.ravel(layer.axis).tolist()
-    if axis not in ([-1], [len(source.output_shape)]):
-        raise ValueError(f"layer {layer.name!r}: BatchNormalization over axis {axis}; only the channel (last) "
-                         "axis is supported")
-    channels = source.output_shape[-1]
+def fold_batchnorm(layer, input_format: FixedPoint, input_peak: int) -> Scaling:
+    """A BatchNormalization's integer scaling of inputs on ``input_format`` bounded by ``input_peak``.
+
+    ``multiplier = round_half_even(gamma / sqrt(var + eps) * 2**m)`` with ``m`` chosen so the
+    largest channel's multiplier uses ``BN_MULTIPLIER_BITS`` signed bits; ``offset =
+    round_half_even((beta - mean * scale) * 2**(input_format.frac + m))`` (docs/datapath.md).
+
+    Args:
+        layer: the Keras ``BatchNormalization`` (channel axis last).
+        input_format: the grid of the integers it scales.
+        input_peak: their proven magnitude bound.
+
+    Returns:
+        The :class:`~keras_wc.datapath.specs.Scaling`; its output grid is
+        ``input_format.frac + multiplier_format.frac``.
+
+    Raises:
+        ValueError: NaN/Inf in gamma, beta or the moving statistics, naming the layer.
+
+    Example:
+        >>> fold_batchnorm(model.get_layer("bn"), FixedPoint(8, 4, True), 128).multiplier_format.bits
+        25
+    """
+    channels = int(layer.moving_mean.shape[0])
     gamma = _finite(layer, "gamma", layer.gamma.numpy()) if layer.scale else np.ones(channels, np.float32)
     beta = _finite(layer, "beta", layer.beta.numpy()) if layer.center else np.zeros(channels, np.float32)
     mean = _finite(layer, "moving_mean", layer.moving_mean.numpy()).astype(np.float64)
@@ -302,11 +321,36 @@ def _batchnorm(layer, inputs, specs: Specs) -> AffineSpec:
     largest = float(np.max(np.abs(scale), initial=0.0))
     mult_frac = BN_MULTIPLIER_BITS - 2 - (int(np.floor(np.log2(largest))) if largest > 0 else 0)
     multiplier = _round_half_even(scale, mult_frac)
-    frac = source.output_format.frac + mult_frac
-    offset = _round_half_even(shift, frac)
-    peak = int(max(source.peak * abs(m) + abs(o) for m, o in zip(multiplier, offset)))
-    return AffineSpec(layer.name, inputs, _shape(layer), format_for(peak, frac), peak, source.output_format,
-                      multiplier, FixedPoint(BN_MULTIPLIER_BITS, mult_frac, True), offset)
+    offset = _round_half_even(shift, input_format.frac + mult_frac)
+    peak = int(max(input_peak * abs(m) + abs(o) for m, o in zip(multiplier, offset)))
+    return Scaling(layer.name, multiplier, FixedPoint(BN_MULTIPLIER_BITS, mult_frac, True), offset, int(input_peak),
+                   peak)
+
+
+def _batchnorm_axis(layer, source: LayerSpec) -> None:
+    axis = np.ravel(layer.axis).tolist()
+    if axis not in ([-1], [len(source.output_shape)]):
+        raise ValueError(f"layer {layer.name!r}: BatchNormalization over axis {axis}; only the channel (last) "
+                         "axis is supported")
+
+
+def _foldable(source: LayerSpec, readers: "Readers") -> bool:
+    """Whether a BatchNormalization after ``source`` folds into its epilogue (docs/datapath.md)."""
+    return (isinstance(source, CompressedSpec) and source.sqnap and source.scaling is None
+            and readers.only_reader(source.name))
+
+
+def _batchnorm(layer, inputs, specs: Specs, readers: "Readers") -> LayerSpec:
+    """A standalone :class:`AffineSpec`, or the producing keras_wc layer's spec with the BN folded in."""
+    source = _only(layer, inputs, specs)
+    _batchnorm_axis(layer, source)
+    scaling = fold_batchnorm(layer, source.output_format, source.peak)
+    frac = source.output_format.frac + scaling.multiplier_format.frac
+    output_format = format_for(scaling.peak, frac)
+    if _foldable(source, readers):
+        return replace(source, output_format=output_format, peak=scaling.peak, scaling=scaling)
+    return AffineSpec(layer.name, inputs, _shape(layer), output_format, scaling.peak, source.output_format,
+                      scaling)
 
 
 def _merge(layer, inputs, specs: Specs) -> MergeSpec:
@@ -350,11 +394,40 @@ _BUILDERS: Dict[str, Builder] = {
     "MaxPooling1D": _pool, "MaxPooling2D": _pool, "AveragePooling1D": _pool, "AveragePooling2D": _pool,
     "GlobalMaxPooling1D": _global_pool, "GlobalMaxPooling2D": _global_pool,
     "GlobalAveragePooling1D": _global_pool, "GlobalAveragePooling2D": _global_pool,
-    "ZeroPadding1D": _zero_padding, "ZeroPadding2D": _zero_padding, "BatchNormalization": _batchnorm,
+    "ZeroPadding1D": _zero_padding, "ZeroPadding2D": _zero_padding,
     **{cls: _merge for cls in MERGE_OPS}, **{cls: _identity for cls in IDENTITY_CLASSES},
 }
-#: classes whose builder also needs to know whether the layer is the model's last
-_LAST_AWARE = {"Activation": _activation, "Softmax": _softmax}
+@dataclass(frozen=True)
+class Readers:
+    """Who reads each layer's output: how many layers, and whether the model outputs it.
+
+    Attributes:
+        layers: Keras layer name -> number of layers that take its output.
+        outputs: names of the model's output layers.
+    """
+
+    layers: Dict[str, int]
+    outputs: FrozenSet[str]
+
+    @classmethod
+    def of(cls, model: tf.keras.Model, layers: List[tf.keras.layers.Layer]) -> "Readers":
+        counts: Dict[str, int] = {}
+        for name in (n for layer in layers for n in _inbound(model, layer)):
+            counts[name] = counts.get(name, 0) + 1
+        return cls(counts, frozenset(model.output_names))
+
+    def is_last(self, name: str) -> bool:
+        """No layer reads ``name``'s output."""
+        return self.layers.get(name, 0) == 0
+
+    def only_reader(self, name: str) -> bool:
+        """Exactly one layer, and not the model's outputs, reads ``name``'s output."""
+        return self.layers.get(name, 0) == 1 and name not in self.outputs
+
+
+#: classes whose builder also reads the graph (:class:`Readers`): a final softmax is excluded,
+#: a BatchNormalization folds into the keras_wc layer whose output only it reads
+_GRAPH_AWARE = {"Activation": _activation, "Softmax": _softmax, "BatchNormalization": _batchnorm}
 #: refusals with a specific way out
 _REFUSALS = {
     "PruneLowMagnitude": "a pruning wrapper; call tfmot.sparsity.keras.strip_pruning(model) first",
@@ -384,7 +457,7 @@ def supported_classes() -> List[str]:
         >>> "GlobalAveragePooling2D" in supported_classes()
         True
     """
-    return sorted(set(_BUILDERS) | set(_LAST_AWARE))
+    return sorted(set(_BUILDERS) | set(_GRAPH_AWARE))
 
 
 def describe_model(model: tf.keras.Model, input_format: Union[None, str, FixedPoint] = None) -> List[LayerSpec]:
@@ -396,7 +469,10 @@ def describe_model(model: tf.keras.Model, input_format: Union[None, str, FixedPo
             unless the first layer is a QActivation, which then quantizes float inputs.
 
     Returns:
-        ``[InputSpec, ...]``: the input, then every layer (InputLayers excluded).
+        ``[InputSpec, ...]``: the input, then every layer (InputLayers excluded), except a
+        BatchNormalization folded into the keras_wc layer before it: that layer's spec then
+        computes the BatchNormalization's output (:attr:`CompressedSpec.scaling`), and the
+        consumers' ``inputs`` name it.
 
     Raises:
         ValueError: an unsupported layer or setting, naming the layer and what is allowed.
@@ -407,14 +483,15 @@ def describe_model(model: tf.keras.Model, input_format: Union[None, str, FixedPo
         [('input', 'input'), ('flatten', 'reshape'), ('fc1', 'compressed')]
     """
     first = _input_spec(model, input_format)
-    specs: Specs = {first.name: first}
+    specs: Specs = {first.name: first}  # by spec name, in order
+    spec_of_layer: Dict[str, str] = {first.name: first.name}  # Keras layer name -> spec name
     layers = [layer for layer in model.layers if not isinstance(layer, tf.keras.layers.InputLayer)]
-    consumed = {name for layer in layers for name in _inbound(model, layer)}
+    readers = Readers.of(model, layers)
     for layer in layers:
-        inputs = _inbound(model, layer)
+        inputs = tuple(spec_of_layer[name] for name in _inbound(model, layer))
         kind = type(layer).__name__
-        if kind in _LAST_AWARE:
-            spec = _LAST_AWARE[kind](layer, inputs, specs, layer.name not in consumed)
+        if kind in _GRAPH_AWARE:
+            spec = _GRAPH_AWARE[kind](layer, inputs, specs, readers)
         elif kind in _BUILDERS:
             spec = _BUILDERS[kind](layer, inputs, specs)
         elif kind in _REFUSALS:
@@ -422,5 +499,6 @@ def describe_model(model: tf.keras.Model, input_format: Union[None, str, FixedPo
         else:
             raise ValueError(f"layer {layer.name!r} ({kind}) is not supported by the integer datapath; allowed: "
                              f"{', '.join(supported_classes())}")
-        specs[layer.name] = spec
+        specs[spec.name] = spec
+        spec_of_layer[layer.name] = spec.name
     return list(specs.values())

@@ -52,6 +52,11 @@ class LayerSpec:
     output_format: Optional[FixedPoint]
     peak: int
 
+    @property
+    def keras_output(self) -> str:
+        """The Keras layer whose output this spec computes (its own, or a BatchNormalization folded in)."""
+        return self.name
+
     def to_dict(self) -> Dict[str, Any]:
         """All fields (arrays as int lists), plus ``kind``."""
         return {"kind": self.kind, **{f.name: _plain(getattr(self, f.name)) for f in fields(self)}}
@@ -113,9 +118,11 @@ class CompressedSpec(LayerSpec):
         P, A   = method kernel over the fan-in (integers; partial sums fit partial_format)
         A'     = (A << align[o]) + bias[o]                    # fits acc_format
         result = round_div(A', denominator)                  # ties impossible (odd D)
+        result = result * multiplier[o] + offset[o]          # only with a folded BatchNormalization
 
-    The result stands for ``result * 2**-output_format.frac``; ``acc_format.frac`` equals
-    ``output_format.frac`` (the accumulator stands for ``A' / denominator * 2**-frac``).
+    The result stands for ``result * 2**-output_format.frac``. ``acc_format.frac`` is the grid
+    of ``A' / denominator``: it equals ``output_format.frac`` unless a BatchNormalization is
+    folded in (``scaling``), whose multiplier adds ``scaling.multiplier_format.frac`` bits.
 
     Attributes:
         method: the registered method's name (:mod:`keras_wc.methods`).
@@ -133,6 +140,9 @@ class CompressedSpec(LayerSpec):
         weight_quantizer_bits: the ``bits`` of a QKeras weight quantizer (the layer then runs on
             hls4ml's own kernel); ``None`` for a keras_wc quantizer (the method's SQNAP core).
         bias_quantizer_bits: the ``bits`` of the layer's bias quantizer, ``None`` for a float bias.
+        scaling: the BatchNormalization that follows the layer, folded into its epilogue
+            (keras_wc layers only; ``None`` without one). Its layer has no spec of its own: its
+            consumers read this spec, and the output is the BatchNormalization's.
     """
 
     kind: ClassVar[str] = "compressed"
@@ -149,11 +159,16 @@ class CompressedSpec(LayerSpec):
     bias: np.ndarray
     weight_quantizer_bits: Optional[int] = None
     bias_quantizer_bits: Optional[int] = None
+    scaling: Optional[Scaling] = None
 
     @property
     def sqnap(self) -> bool:
         """Whether the layer runs on its method's SQNAP core (a keras_wc quantizer)."""
         return self.weight_quantizer_bits is None
+
+    @property
+    def keras_output(self) -> str:
+        return self.name if self.scaling is None else self.scaling.layer
 
     def to_dict(self) -> Dict[str, Any]:
         out = super().to_dict()
@@ -162,20 +177,52 @@ class CompressedSpec(LayerSpec):
 
 
 @dataclass(frozen=True, eq=False)
-class AffineSpec(LayerSpec):
-    """BatchNormalization folded to integers: ``y = x * multiplier[c] + offset[c]`` per channel.
+class Scaling:
+    """A BatchNormalization folded to integers: ``y = x * multiplier[c] + offset[c]`` per channel.
 
     ``multiplier`` is ``gamma / sqrt(var + eps)`` rounded (half even) to ``multiplier_format``
     (signed, one fractional length per layer); ``offset`` is ``beta - mean * multiplier``
-    rounded onto the output grid. This is the only quantization the emulator adds to a
-    model: it is documented in docs/datapath.md and bounded by ``compare``.
+    rounded onto the output grid (the input grid ``multiplier_format.frac`` bits finer), so
+    ``y`` is exact: one product and one addition per value. This rounding of the multiplier
+    and the offset is the only quantization the emulator adds to a model: it is documented in
+    docs/datapath.md and bounded by ``compare``. It is made by
+    :func:`keras_wc.datapath.describe.fold_batchnorm` and computed by
+    :func:`keras_wc.emulate.layers.scale` — one definition for a standalone
+    BatchNormalization (:class:`AffineSpec`) and for one folded into a compressed layer's
+    epilogue (:attr:`CompressedSpec.scaling`).
+
+    Attributes:
+        layer: the BatchNormalization layer's name.
+        multiplier: ``(channels,)`` integers on ``multiplier_format``.
+        multiplier_format: signed, ``BN_MULTIPLIER_BITS`` wide.
+        offset: ``(channels,)`` integers on the output grid.
+        input_peak: bound of ``|x|`` (the producer's peak).
+        peak: bound of ``|y|``.
+    """
+
+    layer: str
+    multiplier: np.ndarray
+    multiplier_format: FixedPoint
+    offset: np.ndarray
+    input_peak: int
+    peak: int
+
+    def to_dict(self) -> Dict[str, Any]:
+        return {f.name: _plain(getattr(self, f.name)) for f in fields(self)}
+
+
+@dataclass(frozen=True, eq=False)
+class AffineSpec(LayerSpec):
+    """A standalone BatchNormalization (no keras_wc layer before it to fold into): :class:`Scaling`.
+
+    Attributes:
+        input_format: format of the input integers.
+        scaling: the folded integers.
     """
 
     kind: ClassVar[str] = "affine"
     input_format: FixedPoint
-    multiplier: np.ndarray
-    multiplier_format: FixedPoint
-    offset: np.ndarray
+    scaling: Scaling
 
 
 @dataclass(frozen=True, eq=False)

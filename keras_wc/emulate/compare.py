@@ -14,7 +14,12 @@ Two views per layer, both in units of that layer's output LSB (``2**-frac``):
     integers, average pooling over a non power-of-two area);
   - compressed layers: Keras sums in float32 (and SWC fixed weights are float32-rounded),
     so ``(fan_in + 3) * 2**-24 * peak + 0.5`` LSB (``peak`` in LSB, the SWC ``/D`` rounding);
-  - folded BatchNormalization: the multiplier's rounding, ``peak_in / 2 + 0.5 + 4 * 2**-24 * peak``.
+  - BatchNormalization (standalone): the multiplier's rounding, ``peak_in / 2 + 0.5 + 4 * 2**-24 * peak``;
+  - a compressed layer with a BatchNormalization folded in: the compressed layer's tolerance
+    scaled by the largest multiplier, plus the BatchNormalization's.
+
+A compressed layer with a folded BatchNormalization is compared with the BatchNormalization's
+Keras output (``spec.keras_output``), locally by applying both Keras layers in turn.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ import numpy as np
 import tensorflow as tf
 
 from ..datapath import describe_model
-from ..datapath.specs import AffineSpec, CompressedSpec, IdentitySpec, LayerSpec, PoolSpec, QuantizeSpec
+from ..datapath.specs import AffineSpec, CompressedSpec, IdentitySpec, LayerSpec, PoolSpec, QuantizeSpec, Scaling
 from ..keras2 import check_keras2_model
 from .inputs import check_input_format
 from .run import InputFormat, run
@@ -94,20 +99,35 @@ class Comparison:
         return "\n".join(lines)
 
 
-def _tolerance(spec: LayerSpec, specs_by_name) -> float:
+def _scaling_tolerance(scaling: Scaling, peak: int) -> float:
+    """A folded BatchNormalization's own error: the multiplier's and the offset's rounding."""
+    return scaling.input_peak / 2 + 0.5 + 4 * _EPS32 * peak
+
+
+def _tolerance(spec: LayerSpec) -> float:
     # Keras holds every tensor in float32: on a grid finer than 24 significant bits its own value
     # of an exact result is off by up to 2**-24 of the magnitude (per float32 operation)
     float32 = 4 * _EPS32 * spec.peak
     if isinstance(spec, CompressedSpec):
-        return (spec.encoding.layout.fan_in + 3) * _EPS32 * spec.peak + 0.5
+        if spec.scaling is None:
+            return (spec.encoding.layout.fan_in + 3) * _EPS32 * spec.peak + 0.5
+        own = (spec.encoding.layout.fan_in + 3) * _EPS32 * spec.scaling.input_peak + 0.5
+        largest = max(abs(int(m)) for m in spec.scaling.multiplier)
+        return own * largest + _scaling_tolerance(spec.scaling, spec.peak)
     if isinstance(spec, AffineSpec):
-        return specs_by_name[spec.inputs[0]].peak / 2 + 0.5 + float32
+        return _scaling_tolerance(spec.scaling, spec.peak)
     if isinstance(spec, QuantizeSpec):
         return 0.0 if spec.input_frac is None else 1.0
     if isinstance(spec, PoolSpec):
         area = spec.geometry.kernel_size[0] * spec.geometry.kernel_size[1]
         return (1.0 if spec.divide else 0.0) + (area + 3) * _EPS32 * spec.peak
     return float32
+
+
+def _keras_layers(model: tf.keras.Model, spec: LayerSpec) -> List[tf.keras.layers.Layer]:
+    """The Keras layers ``spec`` computes, in order (a compressed layer and its folded BatchNormalization)."""
+    names = [spec.name] if spec.keras_output == spec.name else [spec.name, spec.keras_output]
+    return [model.get_layer(name) for name in names]
 
 
 def compare(model: tf.keras.Model, x: np.ndarray, input_format: InputFormat = None,
@@ -138,9 +158,8 @@ def compare(model: tf.keras.Model, x: np.ndarray, input_format: InputFormat = No
     check_input_format(input_format)
     specs = describe_model(model, input_format)
     emulation = run(specs, x, quantize_inputs)
-    by_name = {spec.name: spec for spec in specs}
     layers = [spec for spec in specs[1:]]
-    probe = tf.keras.Model(model.inputs, [model.get_layer(spec.name).output for spec in layers])
+    probe = tf.keras.Model(model.inputs, [model.get_layer(spec.keras_output).output for spec in layers])
     keras_inputs = emulation.value(specs[0].name).astype(np.float32)  # x itself unless quantize_inputs rounded it
     keras_outputs = probe.predict(keras_inputs, verbose=0, batch_size=256)
     keras_outputs = keras_outputs if isinstance(keras_outputs, list) else [keras_outputs]
@@ -152,10 +171,12 @@ def compare(model: tf.keras.Model, x: np.ndarray, input_format: InputFormat = No
             continue
         mine = emulation.value(spec.name)
         inputs = [tf.constant(emulation.value(name), tf.float32) for name in spec.inputs]
-        local_out = model.get_layer(spec.name)(inputs if len(inputs) > 1 else inputs[0], training=False)
+        local_out = inputs if len(inputs) > 1 else inputs[0]
+        for layer in _keras_layers(model, spec):
+            local_out = layer(local_out, training=False)
         end_to_end = float(np.max(np.abs(np.asarray(keras_out, np.float64) - mine), initial=0.0)) / lsb
         local = float(np.max(np.abs(np.asarray(local_out, np.float64) - mine), initial=0.0)) / lsb
-        diffs.append(LayerDiff(spec.name, spec.kind, lsb, end_to_end, local, _tolerance(spec, by_name)))
+        diffs.append(LayerDiff(spec.name, spec.kind, lsb, end_to_end, local, _tolerance(spec)))
         logits_keras = keras_out
     agreement = float(np.mean(np.argmax(logits_keras, -1) == np.argmax(emulation.output, -1)))
     return Comparison(diffs, agreement, len(keras_inputs))

@@ -15,7 +15,7 @@ import numpy as np
 from ..methods import method_of
 from ..datapath.arith import int_array, max_abs, round_div
 from ..datapath.specs import (AffineSpec, CompressedSpec, IdentitySpec, LayerSpec, MergeSpec, PadSpec, PoolSpec,
-                              QuantizeSpec, ReluSpec)
+                              QuantizeSpec, ReluSpec, Scaling)
 from .patches import grouped_inputs, patches, row_chunks
 
 Peaks = Dict[str, int]
@@ -26,8 +26,27 @@ def _batch_shape(spec: LayerSpec, batch: int) -> Tuple[int, ...]:
     return (batch,) + tuple(spec.output_shape)
 
 
+def scale(values: np.ndarray, scaling: Scaling) -> np.ndarray:
+    """A folded BatchNormalization: ``values * multiplier[c] + offset[c]`` on the last (channel) axis.
+
+    Args:
+        values: integers on the scaling's input grid, channels last.
+        scaling: the :class:`~keras_wc.datapath.specs.Scaling`.
+
+    Returns:
+        The exact integers on the output grid (int64, or object when the bound needs it).
+
+    Example:
+        >>> scale(np.array([[1, -2]]), scaling).tolist()    # multiplier [3, 5], offset [1, 0]
+        [[4, -10]]
+    """
+    bound = scaling.peak << 1
+    x = int_array(values, bound)
+    return x * int_array(scaling.multiplier, bound) + int_array(scaling.offset, bound)
+
+
 def compressed(spec: CompressedSpec, inputs: List[np.ndarray]) -> Output:
-    """Grouped fan-in -> method kernel -> align, bias, round_div by ``D``."""
+    """Grouped fan-in -> method kernel -> align, bias, round_div by ``D`` -> folded BatchNormalization."""
     x = inputs[0]
     batch, layout = x.shape[0], spec.encoding.layout
     bound = 1 << spec.acc_format.bits
@@ -41,7 +60,10 @@ def compressed(spec: CompressedSpec, inputs: List[np.ndarray]) -> Output:
         partial_peak, acc_peak = max(partial_peak, max_abs(partial)), max(acc_peak, max_abs(acc))
         results.append(round_div(acc, spec.denominator))
     out = np.concatenate(results, axis=0).reshape(_batch_shape(spec, batch))
-    return out, {"partial": partial_peak, "acc": acc_peak}
+    if spec.scaling is None:
+        return out, {"partial": partial_peak, "acc": acc_peak}
+    out = scale(out, spec.scaling)
+    return out, {"partial": partial_peak, "acc": acc_peak, "scaled": max_abs(out)}
 
 
 def quantize(spec: QuantizeSpec, inputs: List[np.ndarray]) -> Output:
@@ -65,10 +87,8 @@ def identity(spec: IdentitySpec, inputs: List[np.ndarray]) -> Output:
 
 
 def affine(spec: AffineSpec, inputs: List[np.ndarray]) -> Output:
-    """Folded BatchNormalization: ``x * multiplier[c] + offset[c]`` (one product per output)."""
-    bound = 1 << spec.output_format.bits
-    x = int_array(inputs[0], bound)
-    out = x * int_array(spec.multiplier, bound) + int_array(spec.offset, bound)
+    """A standalone BatchNormalization: :func:`scale` (one product per output)."""
+    out = scale(inputs[0], spec.scaling)
     return out, {"acc": max_abs(out)}
 
 

@@ -51,13 +51,17 @@ class SQNAPLayer(Layer):
     ]
 
     def add_encoding_weights(self) -> None:
-        """Add ``sq_<name>`` for every non-local method argument, and ``sq_align``."""
+        """Add ``sq_<name>`` for every non-local method argument, ``sq_align``, and with a folded
+        BatchNormalization ``sq_scale``/``sq_offset`` (its multipliers and offsets)."""
         from keras_wc.methods import method_of
 
         spec = self.get_attr("sqnap_spec")
         arrays = [(arg.name, arg.values) for arg in method_of(spec.encoding).arguments(spec.encoding)
                   if arg.local is None]
-        for name, values in arrays + [("align", align_shifts(spec))]:
+        arrays.append(("align", align_shifts(spec)))
+        if spec.scaling is not None:
+            arrays += [("scale", spec.scaling.multiplier), ("offset", spec.scaling.offset)]
+        for name, values in arrays:
             data = np.ascontiguousarray(values).astype(np.int64)
             self.add_weights_variable(name=f"sq_{name}", var_name=f"sq_{name}{{index}}",
                                       type_name=f"sq_{name}{{index}}_t", precision=integer_precision(data),

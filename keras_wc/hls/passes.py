@@ -13,6 +13,9 @@ generated C++ computes the same integers as :func:`keras_wc.emulate.emulate`:
   ``acc_format`` as accumulator, ``output_format`` as result and the spec's bias integers;
 * a layer without a spec, or of a class the backend cannot map, is an error naming it.
 
+Before that, ``fold_batchnorm`` removes the BatchNormalization nodes the datapath folded into the
+keras_wc layer before them (:class:`FoldBatchNorm`).
+
 **Stock mode.** A conversion through hls4ml's own ``convert_from_keras_model(..., backend="SQNAP")``
 of a model that holds no keras_wc compression quantizer (and is given no ``input_format`` and
 no datapath) is not described: ``sqnap:describe`` marks it stock (:func:`is_stock`), these passes
@@ -195,16 +198,16 @@ def _set_bias(node, spec) -> None:
 
 
 def _set_affine_weights(node, spec) -> None:
-    """A BatchNormalization's scale and bias: the folded integers, exactly (``nnet::normalize``).
+    """A standalone BatchNormalization's scale and bias: the folded integers, exactly (``nnet::normalize``).
 
     ``res = data * scale + bias`` is then exact in ap_fixed arithmetic and lands on the
     result format without rounding (:class:`~keras_wc.datapath.specs.AffineSpec`).
     """
-    fmt = spec.multiplier_format
-    multiplier = np.asarray(spec.multiplier).astype(np.int64)
+    fmt = spec.scaling.multiplier_format
+    multiplier = np.asarray(spec.scaling.multiplier).astype(np.int64)
     node.add_weights_variable(name="scale", var_name="s{index}", type_name="scale{index}_t",
                               precision=fixed_precision(fmt), data=multiplier * 2.0 ** -fmt.frac)
-    offset = np.asarray(spec.offset).astype(np.int64)
+    offset = np.asarray(spec.scaling.offset).astype(np.int64)
     frac = int(spec.output_format.frac)
     bits = max(int(np.max(np.abs(offset), initial=0)).bit_length() + 1, 2)
     node.add_weights_variable(name="bias", var_name="b{index}", type_name="bias{index}_t",
@@ -248,6 +251,28 @@ def _read_exactly(encoding) -> bool:
 def _unit_alpha(quantizer) -> bool:
     alpha = getattr(quantizer, "alpha", None)
     return alpha is None or (not isinstance(alpha, str) and np.size(alpha) == 1 and float(np.ravel(alpha)[0]) == 1)
+
+
+class FoldBatchNorm(ModelOptimizerPass):
+    """Remove the BatchNormalization nodes the datapath folded into the keras_wc layer before them.
+
+    The datapath folds a BatchNormalization into the epilogue of a keras_wc compressed layer it
+    alone consumes (:attr:`keras_wc.datapath.specs.CompressedSpec.scaling`); that layer's node
+    then computes the BatchNormalization's output (``sq_scale``/``sq_offset``), so the
+    BatchNormalization node is removed and its consumers read the compressed layer.
+    """
+
+    def __init__(self):
+        self.name = "fold_batchnorm"
+
+    def transform(self, model) -> bool:
+        if is_stock(model):
+            return False
+        folded = {spec.scaling.layer for spec in datapath_of(model).values()
+                  if spec.kind == "compressed" and spec.scaling is not None}
+        for name in sorted(folded & set(model.graph)):
+            model.remove_node(model.graph[name])
+        return False
 
 
 class AssignTypes(ModelOptimizerPass):
@@ -311,4 +336,4 @@ class AssignTypes(ModelOptimizerPass):
 
 
 #: the ``sqnap:types`` flow, in order
-PASSES = {"describe": DescribeModel, "assign_types": AssignTypes}
+PASSES = {"describe": DescribeModel, "fold_batchnorm": FoldBatchNorm, "assign_types": AssignTypes}

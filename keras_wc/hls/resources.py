@@ -6,7 +6,9 @@ For each weight layer, two designs of the same model:
   same specs the templates emit): full multiplications and shift-add operations per output
   position by the method's cost rule (the compression report's counting), weight memory =
   what the C++ stores: the encoding's exact codes + scales + coefficients, the bias integers
-  at their emitted accumulator width and the alignment shifts; layers without a keras_wc
+  at their emitted accumulator width and the alignment shifts (and a folded
+  BatchNormalization's multipliers and offsets: one more full multiplication per output);
+  layers without a keras_wc
   quantizer go through hls4ml's own kernels (one multiplier per weight, weights at their
   QKeras precision);
 * **stock hls4ml** — every weight a multiply-accumulate (``fan_in * n_out`` multipliers per
@@ -109,7 +111,12 @@ def layer_resources(spec: Any, reuse_factor: int = 1) -> LayerResources:
     align = align_shifts(spec)
     emitted = (encoding.memory_bits + n_bias * int(spec.acc_format.bits)
                + int(align.size) * int(integer_precision(align).width))
-    return LayerResources(spec.name, spec.method, math.ceil(cost.full_mults / reuse_factor),
+    full_mults = cost.full_mults
+    if spec.scaling is not None:  # a folded BatchNormalization: one product per output, its arrays stored
+        full_mults += encoding.layout.n_out
+        emitted += sum(int(np.size(values)) * int(integer_precision(values).width)
+                       for values in (spec.scaling.multiplier, spec.scaling.offset))
+    return LayerResources(spec.name, spec.method, math.ceil(full_mults / reuse_factor),
                           math.ceil(cost.shift_adds / reuse_factor), emitted, stock_mults,
                           n_weights * STOCK_DEFAULT_BITS + stock_bias_bits)
 

@@ -7,7 +7,8 @@ method by name.
 * The config template writes ``struct config<N>`` with the shared members — ``accum_t``,
   ``psum_t``, ``bias_t``, ``align_t``, ``frac`` (the grid the weights add to the input's),
   ``denominator``, ``n_align`` —, the method's own members
-  (:meth:`~keras_wc.methods.Method.config_lines`) and the geometry.
+  (:meth:`~keras_wc.methods.Method.config_lines`), ``scaling`` (a folded BatchNormalization,
+  :func:`scaling_lines`) and the geometry.
 * The function template calls the generic entry point of the layer kind with the method's
   core: ``sqnap::<dense|conv1d|conv2d><Core, ...>`` (``io_parallel``) or
   ``sqnap::<dense|conv1d|conv2d>_stream<Core, ...>`` (``io_stream``: hls4ml's ``nnet::array``
@@ -77,9 +78,36 @@ class SQNAPConfigTemplate(LayerConfigTemplate):
                    f"static const int denominator = {int(spec.denominator)};",
                    f"static const unsigned n_align = {int(align_shifts(spec).size)};"]
         members += method_of(encoding).config_lines(encoding, lambda name: node.get_weights(f"sq_{name}").type.name)
+        members += scaling_lines(node, spec)
         members += geometry_lines(node, encoding.layout)
         body = "\n".join("    " + line for line in members)
         return f"struct config{node.index} {{\n{body}\n}};\n"
+
+
+def scaling_lines(node, spec) -> List[str]:
+    """The ``scaling`` member of an SQNAP config: ``sqnap::unscaled``, or the folded BatchNormalization.
+
+    A folded BatchNormalization (:class:`~keras_wc.datapath.specs.Scaling`) becomes a struct whose
+    ``apply(R, o)`` returns ``R * sq_scale<N>[o] + sq_offset<N>[o]`` exactly in ``result_t`` (the
+    layer's output width); the multipliers and offsets are the layer's weight arrays.
+
+    Args:
+        node: the SQNAP IR node (its ``sq_scale``/``sq_offset`` weights).
+        spec: its :class:`~keras_wc.datapath.specs.CompressedSpec`.
+
+    Returns:
+        C++ member lines of ``struct config<N>``.
+    """
+    if spec.scaling is None:
+        return ["typedef sqnap::unscaled scaling;"]
+    scale, offset = node.get_weights("sq_scale").name, node.get_weights("sq_offset").name
+    return [f"struct scaling {{  // BatchNormalization '{spec.scaling.layer}' folded in",
+            f"    typedef ap_int<{int(spec.output_format.bits)}> result_t;",
+            "    template <class R> static result_t apply(const R &r, unsigned o) {",
+            f"        result_t y = r * {scale}[o] + {offset}[o];",
+            "        return y;",
+            "    }",
+            "};"]
 
 
 def _c_array(values: np.ndarray) -> str:

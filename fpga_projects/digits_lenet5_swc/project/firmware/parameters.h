@@ -59,6 +59,7 @@ struct config3 {
     typedef sq_maw3_t maw_t;
     static const unsigned sw_bits = 4;
     static const bool sw_po2 = false;
+    typedef sqnap::unscaled scaling;
     static const unsigned in_width = 8;
     static const unsigned out_width = 8;
     static const unsigned n_chan = 1;
@@ -124,6 +125,7 @@ struct config7 {
     typedef sq_maw7_t maw_t;
     static const unsigned sw_bits = 4;
     static const bool sw_po2 = false;
+    typedef sqnap::unscaled scaling;
     static const unsigned in_width = 4;
     static const unsigned out_width = 4;
     static const unsigned n_chan = 6;
@@ -189,6 +191,7 @@ struct config12 {
     typedef sq_maw12_t maw_t;
     static const unsigned sw_bits = 4;
     static const bool sw_po2 = false;
+    typedef sqnap::unscaled scaling;
     static const unsigned n_in = 64;
     static const unsigned n_out = 120;
     static const unsigned n_groups = 1;
@@ -220,6 +223,7 @@ struct config15 {
     typedef sq_maw15_t maw_t;
     static const unsigned sw_bits = 4;
     static const bool sw_po2 = false;
+    typedef sqnap::unscaled scaling;
     static const unsigned n_in = 120;
     static const unsigned n_out = 84;
     static const unsigned n_groups = 1;
@@ -251,6 +255,7 @@ struct config18 {
     typedef sq_maw18_t maw_t;
     static const unsigned sw_bits = 4;
     static const bool sw_po2 = false;
+    typedef sqnap::unscaled scaling;
     static const unsigned n_in = 84;
     static const unsigned n_out = 10;
     static const unsigned n_groups = 1;

@@ -54,6 +54,7 @@ struct config4 {
     static const unsigned n_delta = 64;
     static const unsigned n_mean = 1;
     static const bool normalize = false;
+    typedef sqnap::unscaled scaling;
     static const unsigned n_in = 64;
     static const unsigned n_out = 64;
     static const unsigned n_groups = 8;
@@ -89,6 +90,7 @@ struct config7 {
     static const unsigned n_delta = 32;
     static const unsigned n_mean = 1;
     static const bool normalize = false;
+    typedef sqnap::unscaled scaling;
     static const unsigned n_in = 64;
     static const unsigned n_out = 32;
     static const unsigned n_groups = 8;
@@ -117,6 +119,7 @@ struct config10 {
     static const int denominator = 1;
     static const unsigned n_align = 1;
     typedef sq_codes10_t code_t;
+    typedef sqnap::unscaled scaling;
     static const unsigned n_in = 32;
     static const unsigned n_out = 10;
     static const unsigned n_groups = 1;
