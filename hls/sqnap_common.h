@@ -32,7 +32,7 @@
 //   NV = number of fan-in vectors (1, or n_chan for depthwise), output o reads vector
 //   fan_vector_of<NV, N_OUT>(o).
 //
-// HLS pragmas are written through SQNAP_HLS(...) (C99 _Pragma), emitted when __SYNTHESIS__
+// HLS pragmas are written through SQNAP_PRAGMA(HLS ...) (C99 _Pragma), emitted when __SYNTHESIS__
 // (Vivado/Vitis HLS) or SQNAP_EMIT_PRAGMAS is defined, so that plain g++ -Wall (C simulation)
 // does not warn about unknown pragmas. No dynamic memory, no recursion, static sizes only.
 #ifndef SQNAP_COMMON_H_
@@ -42,17 +42,18 @@
 #include "ap_int.h"
 #include "hls_stream.h"
 
-#define SQNAP_STR_(x) #x
-#define SQNAP_STR(x) SQNAP_STR_(x)
+// SQNAP_PRAGMA(HLS ...) is `#pragma HLS ...` exactly as written: '#' stringizes its argument
+// WITHOUT expanding macros in it. (A two-level stringize would expand it first, and the vendor
+// ap_common.h defines INLINE as `inline __attribute__((always_inline))` under __SYNTHESIS__.)
 #if defined(__SYNTHESIS__) || defined(SQNAP_EMIT_PRAGMAS)
-#define SQNAP_HLS(x) _Pragma(SQNAP_STR(HLS x))
+#define SQNAP_PRAGMA(...) _Pragma(#__VA_ARGS__)
 #else
-#define SQNAP_HLS(x)
+#define SQNAP_PRAGMA(...)
 #endif
 // DATA_PACK for a struct written to an hls::stream: Vivado HLS only (Vitis HLS aggregates structs
 // itself and has no DATA_PACK), as hls4ml's PRAGMA_DATA_PACK.
 #if (defined(__SYNTHESIS__) && !defined(__VITIS_HLS__)) || defined(SQNAP_EMIT_PRAGMAS)
-#define SQNAP_DATA_PACK(v) SQNAP_HLS(DATA_PACK variable=v)
+#define SQNAP_DATA_PACK(v) SQNAP_PRAGMA(HLS DATA_PACK variable=v)
 #else
 #define SQNAP_DATA_PACK(v)
 #endif
@@ -79,7 +80,7 @@ template <int W, int I, ap_q_mode Q, ap_o_mode O, int N> struct int_view<ap_fixe
     typedef ap_int<W> type;
     static const int frac = W - I;
     static type get(const ap_fixed<W, I, Q, O, N> &x) {
-        SQNAP_HLS(INLINE)
+        SQNAP_PRAGMA(HLS INLINE)
         type r = 0;
         r.range(W - 1, 0) = x.range(W - 1, 0);
         return r;
@@ -89,7 +90,7 @@ template <int W, int I, ap_q_mode Q, ap_o_mode O, int N> struct int_view<ap_ufix
     typedef ap_uint<W> type;
     static const int frac = W - I;
     static type get(const ap_ufixed<W, I, Q, O, N> &x) {
-        SQNAP_HLS(INLINE)
+        SQNAP_PRAGMA(HLS INLINE)
         type r = 0;
         r.range(W - 1, 0) = x.range(W - 1, 0);
         return r;
@@ -113,7 +114,7 @@ template <int W> struct int_view<ap_uint<W> > {
 // F may be negative or exceed W), then converted to res_T with res_T's own quantization and
 // overflow modes (exact whenever res_T holds the accumulator grid, as the writer guarantees).
 template <class res_T, int F, int W> inline res_T from_grid(const ap_int<W> &a) {
-    SQNAP_HLS(INLINE)
+    SQNAP_PRAGMA(HLS INLINE)
     ap_fixed<W, W - F> v = 0;
     v.range(W - 1, 0) = a.range(W - 1, 0);
     res_T r = v;
@@ -125,7 +126,7 @@ template <class res_T, int F, int W> inline res_T from_grid(const ap_int<W> &a) 
 // Division by a constant: synthesized as a constant multiplication (shift-adds), not a DSP
 // multiply by a stored weight.
 template <int D, int W> inline ap_int<W> div_round_odd(const ap_int<W> &a) {
-    SQNAP_HLS(INLINE)
+    SQNAP_PRAGMA(HLS INLINE)
     static_assert(D > 0 && (D % 2) == 1, "div_round_odd: D must be odd and positive");
     if (D == 1) return a;
     const bool neg = a < 0;
@@ -155,7 +156,7 @@ template <class data_T, class res_T, class CONFIG_T>
 inline res_T finish(typename CONFIG_T::accum_t acc, unsigned o,
                     const typename CONFIG_T::align_t align[CONFIG_T::n_align],
                     const typename CONFIG_T::bias_t bias[]) {
-    SQNAP_HLS(INLINE)
+    SQNAP_PRAGMA(HLS INLINE)
     acc = acc << align[per_out_index<CONFIG_T::n_align>(o)];
     acc += bias[o];
     acc = div_round_odd<CONFIG_T::denominator>(acc);
@@ -166,21 +167,21 @@ inline res_T finish(typename CONFIG_T::accum_t acc, unsigned o,
 // per-weight terms (shift-add only)
 struct mul_term {  // c * x
     template <class P, class C, class X> static P apply(const C &c, const X &x) {
-        SQNAP_HLS(INLINE)
+        SQNAP_PRAGMA(HLS INLINE)
         P r = c * x;
         return r;
     }
 };
 struct sq_term {  // c*c * x (poly S2: k**2 * x_i)
     template <class P, class C, class X> static P apply(const C &c, const X &x) {
-        SQNAP_HLS(INLINE)
+        SQNAP_PRAGMA(HLS INLINE)
         P r = (c * c) * x;
         return r;
     }
 };
 struct sign_term {  // t * x, t in {-1, 0, 1}: add, subtract or skip
     template <class P, class C, class X> static P apply(const C &t, const X &x) {
-        SQNAP_HLS(INLINE)
+        SQNAP_PRAGMA(HLS INLINE)
         P v = x;
         P r = 0;
         if (t > 0) r = v;
@@ -192,7 +193,7 @@ struct sign_term {  // t * x, t in {-1, 0, 1}: add, subtract or skip
 //   SWC po2: BASE = J+1, DIR = -1 (code sign*(j+1) -> shift J-j);  Po2: BASE = -1, DIR = +1.
 template <int BASE, int DIR> struct po2_term {
     template <class P, class C, class X> static P apply(const C &c, const X &x) {
-        SQNAP_HLS(INLINE)
+        SQNAP_PRAGMA(HLS INLINE)
         const int m = c < 0 ? -int(c) : int(c);
         P v = x;
         v = v << (BASE + DIR * m);
@@ -206,11 +207,11 @@ template <int BASE, int DIR> struct po2_term {
 // P = sum_{i<GS} Term(c[c0+i], x[x0+i]): the shift-add sum of one group.
 template <class Term, class P, unsigned GS, class X, class C>
 inline P group_sum(const X *x, unsigned x0, const C *c, unsigned c0) {
-    SQNAP_HLS(INLINE)
+    SQNAP_PRAGMA(HLS INLINE)
     P p = 0;
 // loop GroupSum
     for (unsigned i = 0; i < GS; i++) {
-        SQNAP_HLS(UNROLL)
+        SQNAP_PRAGMA(HLS UNROLL)
         p += Term::template apply<P>(c[c0 + i], x[x0 + i]);
     }
     return p;
@@ -219,11 +220,11 @@ inline P group_sum(const X *x, unsigned x0, const C *c, unsigned c0) {
 // sum over all groups of one output's fan-in: sum_g group_sum(g) (DFP, Po2: no group scale).
 template <class Term, class P, unsigned NG, unsigned GS, class X, class C>
 inline P fan_sum(const X *x, const C *c, unsigned o) {
-    SQNAP_HLS(INLINE)
+    SQNAP_PRAGMA(HLS INLINE)
     P a = 0;
     // loop FanGroups
     for (unsigned g = 0; g < NG; g++) {
-        SQNAP_HLS(UNROLL)
+        SQNAP_PRAGMA(HLS UNROLL)
         a += group_sum<Term, P, GS>(x, g * GS, c, (o * NG + g) * GS);
     }
     return a;
@@ -238,11 +239,11 @@ template <class Term> struct per_weight_core {
                         const typename CONFIG_T::code_t codes[N_OUT * CONFIG_T::n_groups * CONFIG_T::group_size],
                         const typename CONFIG_T::align_t align[CONFIG_T::n_align],
                         const typename CONFIG_T::bias_t bias[N_OUT]) {
-        SQNAP_HLS(INLINE)
+        SQNAP_PRAGMA(HLS INLINE)
         typedef typename CONFIG_T::accum_t accum_t;
         // loop Outputs
         for (unsigned o = 0; o < N_OUT; o++) {
-            SQNAP_HLS(UNROLL)
+            SQNAP_PRAGMA(HLS UNROLL)
             const unsigned v = fan_vector_of<NV, N_OUT>(o);
             accum_t acc = fan_sum<Term, accum_t, CONFIG_T::n_groups, CONFIG_T::group_size>(fan[v], codes, o);
             res[o] = finish<data_T, res_T, CONFIG_T>(acc, o, align, bias);
@@ -252,11 +253,11 @@ template <class Term> struct per_weight_core {
 
 // sum_{i<N} x[x0+i]: input-only sums (poly S0, ternary sum x), shared by all outputs.
 template <class P, unsigned N, class X> inline P input_sum(const X *x, unsigned x0) {
-    SQNAP_HLS(INLINE)
+    SQNAP_PRAGMA(HLS INLINE)
     P s = 0;
     // loop InputSum
     for (unsigned i = 0; i < N; i++) {
-        SQNAP_HLS(UNROLL)
+        SQNAP_PRAGMA(HLS UNROLL)
         s += x[x0 + i];
     }
     return s;
@@ -280,7 +281,7 @@ template <class G> struct conv_shape {
 template <class data_T, class G>
 void gather(const data_T data[G::in_height * G::in_width * G::n_chan], unsigned oy, unsigned ox,
             typename int_view<data_T>::type fan[conv_shape<G>::nv][conv_shape<G>::pad]) {
-    SQNAP_HLS(INLINE)
+    SQNAP_PRAGMA(HLS INLINE)
     typedef typename int_view<data_T>::type x_t;
     const unsigned NV = conv_shape<G>::nv, PAD = conv_shape<G>::pad;
     const unsigned KH = G::filt_height, KW = G::filt_width, C = G::n_chan;
@@ -288,7 +289,7 @@ void gather(const data_T data[G::in_height * G::in_width * G::n_chan], unsigned 
     for (unsigned v = 0; v < NV; v++) {
     // loop ClearJ
         for (unsigned j = 0; j < PAD; j++) {
-            SQNAP_HLS(UNROLL)
+            SQNAP_PRAGMA(HLS UNROLL)
             fan[v][j] = 0;
         }
     }
@@ -301,7 +302,7 @@ void gather(const data_T data[G::in_height * G::in_width * G::n_chan], unsigned 
             const bool inside = iy >= 0 && iy < int(G::in_height) && ix >= 0 && ix < int(G::in_width);
         // loop Chan
             for (unsigned c = 0; c < C; c++) {
-                SQNAP_HLS(UNROLL)
+                SQNAP_PRAGMA(HLS UNROLL)
                 x_t x = 0;
                 if (inside) x = int_view<data_T>::get(data[(unsigned(iy) * G::in_width + unsigned(ix)) * C + c]);
                 const unsigned k = ky * KW + kx;
@@ -331,15 +332,15 @@ template <class C1> struct conv1d_as_2d : C1 {
 // Dense, io_parallel: one pipelined call, II = reuse_factor.
 template <class Core, class data_T, class res_T, class CONFIG_T, class... W>
 void dense_driver(const data_T data[CONFIG_T::n_in], res_T res[CONFIG_T::n_out], const W &...w) {
-    SQNAP_HLS(INLINE)
+    SQNAP_PRAGMA(HLS INLINE)
     typedef typename int_view<data_T>::type x_t;
     const unsigned PAD = CONFIG_T::n_groups * CONFIG_T::group_size;
     static_assert(PAD >= CONFIG_T::n_in, "n_groups*group_size must cover n_in");
     x_t fan[1][PAD];
-    SQNAP_HLS(ARRAY_PARTITION variable=fan complete dim=0)
+    SQNAP_PRAGMA(HLS ARRAY_PARTITION variable=fan complete dim=0)
 // loop Load
     for (unsigned j = 0; j < PAD; j++) {
-        SQNAP_HLS(UNROLL)
+        SQNAP_PRAGMA(HLS UNROLL)
         fan[0][j] = j < CONFIG_T::n_in ? x_t(int_view<data_T>::get(data[j < CONFIG_T::n_in ? j : 0])) : x_t(0);
     }
     Core::template outputs<data_T, res_T, CONFIG_T, 1, CONFIG_T::n_out>(fan, res, w...);
@@ -350,7 +351,7 @@ void dense_driver(const data_T data[CONFIG_T::n_in], res_T res[CONFIG_T::n_out],
 template <class Core, class data_T, class res_T, class CONFIG_T, class... W>
 void conv_pixel(const data_T data[CONFIG_T::in_height * CONFIG_T::in_width * CONFIG_T::n_chan], unsigned oy,
                 unsigned ox, res_T out[CONFIG_T::n_filt], const W &...w) {
-    SQNAP_HLS(INLINE)
+    SQNAP_PRAGMA(HLS INLINE)
     typedef typename int_view<data_T>::type x_t;
     const unsigned NV = conv_shape<CONFIG_T>::nv, PAD = conv_shape<CONFIG_T>::pad;
     static_assert(CONFIG_T::depthwise || PAD >= CONFIG_T::filt_height * CONFIG_T::filt_width * CONFIG_T::n_chan,
@@ -359,7 +360,7 @@ void conv_pixel(const data_T data[CONFIG_T::in_height * CONFIG_T::in_width * CON
                       (CONFIG_T::n_filt % CONFIG_T::n_chan == 0 && PAD >= CONFIG_T::filt_height * CONFIG_T::filt_width),
                   "depthwise: n_filt = n_chan*depth_multiplier, fan-in filt_height*filt_width");
     x_t fan[NV][PAD];
-    SQNAP_HLS(ARRAY_PARTITION variable=fan complete dim=0)
+    SQNAP_PRAGMA(HLS ARRAY_PARTITION variable=fan complete dim=0)
     gather<data_T, CONFIG_T>(data, oy, ox, fan);
     Core::template outputs<data_T, res_T, CONFIG_T, NV, CONFIG_T::n_filt>(fan, out, w...);
 }
@@ -374,13 +375,13 @@ void conv2d_driver(const data_T data[CONFIG_T::in_height * CONFIG_T::in_width * 
     for (unsigned oy = 0; oy < CONFIG_T::out_height; oy++) {
     // loop OutX
         for (unsigned ox = 0; ox < CONFIG_T::out_width; ox++) {
-            SQNAP_HLS(PIPELINE II=CONFIG_T::reuse_factor)
+            SQNAP_PRAGMA(HLS PIPELINE II=CONFIG_T::reuse_factor)
             res_T out[NF];
-            SQNAP_HLS(ARRAY_PARTITION variable=out complete)
+            SQNAP_PRAGMA(HLS ARRAY_PARTITION variable=out complete)
             conv_pixel<Core, data_T, res_T, CONFIG_T>(data, oy, ox, out, w...);
         // loop Store
             for (unsigned f = 0; f < NF; f++) {
-                SQNAP_HLS(UNROLL)
+                SQNAP_PRAGMA(HLS UNROLL)
                 res[(oy * CONFIG_T::out_width + ox) * NF + f] = out[f];
             }
         }
@@ -394,7 +395,7 @@ void conv2d_driver(const data_T data[CONFIG_T::in_height * CONFIG_T::in_width * 
 // Dense: one pipelined call, II = reuse_factor.
 template <class Core, class data_T, class res_T, class CONFIG_T, class... W>
 void dense(const data_T data[CONFIG_T::n_in], res_T res[CONFIG_T::n_out], const W &...w) {
-    SQNAP_HLS(PIPELINE II=CONFIG_T::reuse_factor)
+    SQNAP_PRAGMA(HLS PIPELINE II=CONFIG_T::reuse_factor)
     dense_driver<Core, data_T, res_T, CONFIG_T>(data, res, w...);
 }
 
@@ -429,15 +430,15 @@ void conv1d(const data_T data[CONFIG_T::in_width * CONFIG_T::n_chan],
 
 // Read n packs of P into buf (n * P::size values), one pack per cycle.
 template <class P, unsigned N, class T> void read_packs(hls::stream<P> &in, T buf[N]) {
-    SQNAP_HLS(INLINE)
+    SQNAP_PRAGMA(HLS INLINE)
     static_assert(N % P::size == 0, "stream pack size must divide the number of values");
 // loop ReadPacks
     for (unsigned i = 0; i < N / P::size; i++) {
-        SQNAP_HLS(PIPELINE)
+        SQNAP_PRAGMA(HLS PIPELINE)
         const P pack = in.read();
     // loop Unpack
         for (unsigned k = 0; k < P::size; k++) {
-            SQNAP_HLS(UNROLL)
+            SQNAP_PRAGMA(HLS UNROLL)
             buf[i * P::size + k] = pack[k];
         }
     }
@@ -445,7 +446,7 @@ template <class P, unsigned N, class T> void read_packs(hls::stream<P> &in, T bu
 
 // Write the N values of vals as N / P::size packs.
 template <class P, unsigned N, class T> void write_packs(hls::stream<P> &out, const T vals[N]) {
-    SQNAP_HLS(INLINE)
+    SQNAP_PRAGMA(HLS INLINE)
     static_assert(N % P::size == 0, "stream pack size must divide the number of values");
 // loop WritePacks
     for (unsigned i = 0; i < N / P::size; i++) {
@@ -453,7 +454,7 @@ template <class P, unsigned N, class T> void write_packs(hls::stream<P> &out, co
         SQNAP_DATA_PACK(pack)
     // loop Pack
         for (unsigned k = 0; k < P::size; k++) {
-            SQNAP_HLS(UNROLL)
+            SQNAP_PRAGMA(HLS UNROLL)
             pack[k] = vals[i * P::size + k];
         }
         out.write(pack);
@@ -463,7 +464,7 @@ template <class P, unsigned N, class T> void write_packs(hls::stream<P> &out, co
 // The io_parallel Dense computation as its own pipelined region (II = reuse_factor).
 template <class Core, class data_T, class res_T, class CONFIG_T, class... W>
 void dense_pipelined(const data_T data[CONFIG_T::n_in], res_T res[CONFIG_T::n_out], const W &...w) {
-    SQNAP_HLS(PIPELINE II=CONFIG_T::reuse_factor)
+    SQNAP_PRAGMA(HLS PIPELINE II=CONFIG_T::reuse_factor)
     dense_driver<Core, data_T, res_T, CONFIG_T>(data, res, w...);
 }
 
@@ -473,9 +474,9 @@ void dense_stream(hls::stream<data_T> &data, hls::stream<res_T> &res, const W &.
     typedef typename data_T::value_type in_t;
     typedef typename res_T::value_type out_t;
     in_t x[CONFIG_T::n_in];
-    SQNAP_HLS(ARRAY_PARTITION variable=x complete)
+    SQNAP_PRAGMA(HLS ARRAY_PARTITION variable=x complete)
     out_t y[CONFIG_T::n_out];
-    SQNAP_HLS(ARRAY_PARTITION variable=y complete)
+    SQNAP_PRAGMA(HLS ARRAY_PARTITION variable=y complete)
     read_packs<data_T, CONFIG_T::n_in>(data, x);
     dense_pipelined<Core, in_t, out_t, CONFIG_T>(x, y, w...);
     write_packs<res_T, CONFIG_T::n_out>(res, y);
@@ -491,15 +492,15 @@ void conv2d_stream(hls::stream<data_T> &data, hls::stream<res_T> &res, const W &
     const unsigned N_IN = CONFIG_T::in_height * CONFIG_T::in_width * CONFIG_T::n_chan;
     const unsigned NF = CONFIG_T::n_filt;
     in_t x[N_IN];
-    SQNAP_HLS(ARRAY_PARTITION variable=x complete)
+    SQNAP_PRAGMA(HLS ARRAY_PARTITION variable=x complete)
     read_packs<data_T, N_IN>(data, x);
 // loop StreamOutY
     for (unsigned oy = 0; oy < CONFIG_T::out_height; oy++) {
     // loop StreamOutX
         for (unsigned ox = 0; ox < CONFIG_T::out_width; ox++) {
-            SQNAP_HLS(PIPELINE II=CONFIG_T::reuse_factor)
+            SQNAP_PRAGMA(HLS PIPELINE II=CONFIG_T::reuse_factor)
             out_t y[NF];
-            SQNAP_HLS(ARRAY_PARTITION variable=y complete)
+            SQNAP_PRAGMA(HLS ARRAY_PARTITION variable=y complete)
             conv_pixel<Core, in_t, out_t, CONFIG_T>(x, oy, ox, y, w...);
             write_packs<res_T, NF>(res, y);
         }
@@ -509,7 +510,7 @@ void conv2d_stream(hls::stream<data_T> &data, hls::stream<res_T> &res, const W &
 // Conv1D / depthwise Conv1D, io_stream.
 template <class Core, class data_T, class res_T, class CONFIG_T, class... W>
 void conv1d_stream(hls::stream<data_T> &data, hls::stream<res_T> &res, const W &...w) {
-    SQNAP_HLS(INLINE)
+    SQNAP_PRAGMA(HLS INLINE)
     conv2d_stream<Core, data_T, res_T, conv1d_as_2d<CONFIG_T> >(data, res, w...);
 }
 

@@ -27,36 +27,36 @@ struct poly_core {
                         const typename CONFIG_T::coef_t coef[CONFIG_T::n_coef_out * CONFIG_T::n_groups * (CONFIG_T::degree + 1)],
                         const typename CONFIG_T::align_t align[CONFIG_T::n_align],
                         const typename CONFIG_T::bias_t bias[N_OUT]) {
-        SQNAP_HLS(INLINE)
+        SQNAP_PRAGMA(HLS INLINE)
         static_assert(CONFIG_T::degree == 1 || CONFIG_T::degree == 2, "poly: degree must be 1 or 2");
         const unsigned NG = CONFIG_T::n_groups, GS = CONFIG_T::group_size, NC = CONFIG_T::degree + 1;
         const bool shared = CONFIG_T::n_coef_out == 1;
         typedef typename CONFIG_T::accum_t accum_t;
         typedef typename CONFIG_T::psum_t psum_t;
         psum_t s0[NV][NG];
-        SQNAP_HLS(ARRAY_PARTITION variable=s0 complete dim=0)
+        SQNAP_PRAGMA(HLS ARRAY_PARTITION variable=s0 complete dim=0)
         accum_t a_s0[NV];  // sum_g a_g*S0_g when the coefficients are shared by the layer
-        SQNAP_HLS(ARRAY_PARTITION variable=a_s0 complete)
+        SQNAP_PRAGMA(HLS ARRAY_PARTITION variable=a_s0 complete)
         // loop SharedS0
         for (unsigned v = 0; v < NV; v++) {
-            SQNAP_HLS(UNROLL)
+            SQNAP_PRAGMA(HLS UNROLL)
             a_s0[v] = 0;
             for (unsigned g = 0; g < NG; g++) {
-                SQNAP_HLS(UNROLL)
+                SQNAP_PRAGMA(HLS UNROLL)
                 s0[v][g] = input_sum<psum_t, GS>(fan[v], g * GS);
                 if (shared) a_s0[v] += coef[g * NC] * s0[v][g];
             }
         }
         // loop Outputs
         for (unsigned o = 0; o < N_OUT; o++) {
-            SQNAP_HLS(UNROLL)
+            SQNAP_PRAGMA(HLS UNROLL)
             const unsigned v = fan_vector_of<NV, N_OUT>(o);
             const unsigned co = per_out_index<CONFIG_T::n_coef_out>(o);
             accum_t acc = 0;
             if (shared) acc += a_s0[v];
             // loop Groups
             for (unsigned g = 0; g < NG; g++) {
-                SQNAP_HLS(UNROLL)
+                SQNAP_PRAGMA(HLS UNROLL)
                 const unsigned cb = (co * NG + g) * NC;
                 const unsigned kb = (o * NG + g) * GS;
                 if (!shared) acc += coef[cb] * s0[v][g];

@@ -24,7 +24,7 @@ namespace sqnap {
 // division: C++'s truncating '/' is corrected for negative a). n is a compile-time constant
 // once the window loops are unrolled.
 template <int W> inline ap_int<W> div_round_even(const ap_int<W> &a, unsigned n) {
-    SQNAP_HLS(INLINE)
+    SQNAP_PRAGMA(HLS INLINE)
     ap_int<W + 1> q = a / ap_int<W + 1>(n);
     ap_int<W + 2> r = ap_int<W + 2>(a) - ap_int<W + 2>(q) * n;
     if (r < 0) {
@@ -39,7 +39,7 @@ template <int W> inline ap_int<W> div_round_even(const ap_int<W> &a, unsigned n)
 template <class data_T, class res_T, class CONFIG_T>
 inline res_T pool_value(const data_T data[CONFIG_T::in_height * CONFIG_T::in_width * CONFIG_T::n_chan],
                         unsigned oy, unsigned ox, unsigned c) {
-    SQNAP_HLS(INLINE)
+    SQNAP_PRAGMA(HLS INLINE)
     typedef typename CONFIG_T::accum_t acc_t;
     acc_t acc = 0;
     unsigned count = 0;
@@ -67,10 +67,10 @@ inline res_T pool_value(const data_T data[CONFIG_T::in_height * CONFIG_T::in_wid
 template <class data_T, class res_T, class CONFIG_T>
 inline void pool_pixel(const data_T data[CONFIG_T::in_height * CONFIG_T::in_width * CONFIG_T::n_chan],
                        unsigned oy, unsigned ox, res_T out[CONFIG_T::n_chan]) {
-    SQNAP_HLS(INLINE)
+    SQNAP_PRAGMA(HLS INLINE)
 // loop PoolChan
     for (unsigned c = 0; c < CONFIG_T::n_chan; c++) {
-        SQNAP_HLS(UNROLL)
+        SQNAP_PRAGMA(HLS UNROLL)
         out[c] = pool_value<data_T, res_T, CONFIG_T>(data, oy, ox, c);
     }
 }
@@ -84,13 +84,13 @@ void pool2d(const data_T data[CONFIG_T::in_height * CONFIG_T::in_width * CONFIG_
     for (unsigned oy = 0; oy < CONFIG_T::out_height; oy++) {
     // loop PoolOutX
         for (unsigned ox = 0; ox < CONFIG_T::out_width; ox++) {
-            SQNAP_HLS(PIPELINE II=CONFIG_T::reuse_factor)
+            SQNAP_PRAGMA(HLS PIPELINE II=CONFIG_T::reuse_factor)
             res_T out[C];
-            SQNAP_HLS(ARRAY_PARTITION variable=out complete)
+            SQNAP_PRAGMA(HLS ARRAY_PARTITION variable=out complete)
             pool_pixel<data_T, res_T, CONFIG_T>(data, oy, ox, out);
         // loop PoolStore
             for (unsigned c = 0; c < C; c++) {
-                SQNAP_HLS(UNROLL)
+                SQNAP_PRAGMA(HLS UNROLL)
                 res[(oy * CONFIG_T::out_width + ox) * C + c] = out[c];
             }
         }
@@ -105,15 +105,15 @@ void pool2d_stream(hls::stream<data_T> &data, hls::stream<res_T> &res) {
     typedef typename res_T::value_type out_t;
     const unsigned N_IN = CONFIG_T::in_height * CONFIG_T::in_width * CONFIG_T::n_chan;
     in_t x[N_IN];
-    SQNAP_HLS(ARRAY_PARTITION variable=x complete)
+    SQNAP_PRAGMA(HLS ARRAY_PARTITION variable=x complete)
     read_packs<data_T, N_IN>(data, x);
 // loop PoolStreamOutY
     for (unsigned oy = 0; oy < CONFIG_T::out_height; oy++) {
     // loop PoolStreamOutX
         for (unsigned ox = 0; ox < CONFIG_T::out_width; ox++) {
-            SQNAP_HLS(PIPELINE II=CONFIG_T::reuse_factor)
+            SQNAP_PRAGMA(HLS PIPELINE II=CONFIG_T::reuse_factor)
             out_t y[CONFIG_T::n_chan];
-            SQNAP_HLS(ARRAY_PARTITION variable=y complete)
+            SQNAP_PRAGMA(HLS ARRAY_PARTITION variable=y complete)
             pool_pixel<in_t, out_t, CONFIG_T>(x, oy, ox, y);
             write_packs<res_T, CONFIG_T::n_chan>(res, y);
         }

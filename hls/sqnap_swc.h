@@ -23,7 +23,7 @@ struct swc_core {
                         const typename CONFIG_T::maw_t maw[N_OUT * CONFIG_T::n_groups],
                         const typename CONFIG_T::align_t align[CONFIG_T::n_align],
                         const typename CONFIG_T::bias_t bias[N_OUT]) {
-        SQNAP_HLS(INLINE)
+        SQNAP_PRAGMA(HLS INLINE)
         const unsigned NG = CONFIG_T::n_groups, GS = CONFIG_T::group_size;
         const int J = (1 << (CONFIG_T::sw_bits - 1)) - 2;
         typedef typename select<CONFIG_T::sw_po2, po2_term<J + 1, -1>, mul_term>::type Term;
@@ -31,12 +31,12 @@ struct swc_core {
         typedef typename CONFIG_T::psum_t psum_t;
     // loop Outputs
         for (unsigned o = 0; o < N_OUT; o++) {
-            SQNAP_HLS(UNROLL)
+            SQNAP_PRAGMA(HLS UNROLL)
             const unsigned v = fan_vector_of<NV, N_OUT>(o);
             accum_t acc = 0;
         // loop Groups
             for (unsigned g = 0; g < NG; g++) {
-                SQNAP_HLS(UNROLL)
+                SQNAP_PRAGMA(HLS UNROLL)
                 psum_t p = group_sum<Term, psum_t, GS>(fan[v], g * GS, codes, (o * NG + g) * GS);
                 acc += maw[o * NG + g] * p;  // the full multiplication of group g
             }

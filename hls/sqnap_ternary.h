@@ -27,26 +27,26 @@ struct ternary_core {
                         const typename CONFIG_T::mean_t mean[CONFIG_T::n_mean],
                         const typename CONFIG_T::align_t align[CONFIG_T::n_align],
                         const typename CONFIG_T::bias_t bias[N_OUT]) {
-        SQNAP_HLS(INLINE)
-        SQNAP_HLS(ARRAY_PARTITION variable=table complete dim=2)
+        SQNAP_PRAGMA(HLS INLINE)
+        SQNAP_PRAGMA(HLS ARRAY_PARTITION variable=table complete dim=2)
         const unsigned NG = CONFIG_T::n_groups, GS = CONFIG_T::group_size;
         typedef typename CONFIG_T::accum_t accum_t;
         typedef typename CONFIG_T::psum_t psum_t;
         psum_t sum_x[NV];  // input-only: computed once per fan-in vector (normalize)
-        SQNAP_HLS(ARRAY_PARTITION variable=sum_x complete)
+        SQNAP_PRAGMA(HLS ARRAY_PARTITION variable=sum_x complete)
         // loop SumX
         for (unsigned v = 0; v < NV; v++) {
-            SQNAP_HLS(UNROLL)
+            SQNAP_PRAGMA(HLS UNROLL)
             sum_x[v] = CONFIG_T::normalize ? input_sum<psum_t, NG * GS>(fan[v], 0) : psum_t(0);
         }
         // loop Outputs
         for (unsigned o = 0; o < N_OUT; o++) {
-            SQNAP_HLS(UNROLL)
+            SQNAP_PRAGMA(HLS UNROLL)
             const unsigned v = fan_vector_of<NV, N_OUT>(o);
             psum_t p = 0;
             // loop Groups
             for (unsigned g = 0; g < NG; g++) {
-                SQNAP_HLS(UNROLL)
+                SQNAP_PRAGMA(HLS UNROLL)
                 const unsigned pattern = codes[o * NG + g];  // ROM look-up
                 p += group_sum<sign_term, psum_t, GS>(fan[v], g * GS, table[pattern], 0);
             }

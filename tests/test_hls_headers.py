@@ -85,7 +85,7 @@ def test_each_header_is_self_contained(header, tmp_path):
 
 
 def test_pragmas_emitted_for_synthesis(tmp_path):
-    """SQNAP_HLS(...) becomes real ``#pragma HLS`` lines when emitted (as under __SYNTHESIS__)."""
+    """SQNAP_PRAGMA(HLS ...) becomes real ``#pragma HLS`` lines when emitted (as under __SYNTHESIS__)."""
     cmd = ["g++", "-std=c++17", "-E", "-DSQNAP_EMIT_PRAGMAS", "-isystem", str(_ap_types()), "-I", str(HLS),
            "-x", "c++", str(HLS / "sqnap.h")]
     text = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout

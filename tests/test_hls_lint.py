@@ -1,0 +1,98 @@
+"""The synthesis lint: every ``#pragma HLS`` of a generated project, as the vendor compiler reads it.
+
+Projects for every method (SWC fixed and po2, DFP per channel, Po2, PolyApprox, SparseTernary),
+pooling and a folded BatchNormalization, in both flavours and both io types, are preprocessed
+with ``-D__SYNTHESIS__`` (``-D__VITIS_HLS__`` for Vitis) against ap_types without their
+synthesis ``#error``; every pragma line must be a valid directive with valid options.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+tf = pytest.importorskip("tensorflow")
+pytest.importorskip("hls4ml")
+from qkeras import QActivation, QConv2D, QDense, quantized_bits  # noqa: E402
+
+from keras_wc.hls import convert  # noqa: E402
+from keras_wc.hls.lint import check_pragma, check_project, preprocessed_firmware  # noqa: E402
+from keras_wc.quantizers import DFP, SWC, Po2, PolyApprox, SparseTernary  # noqa: E402
+
+L = tf.keras.layers
+
+
+def every_method_model() -> tf.keras.Model:
+    """One small CNN holding every method, pooling and a folded BatchNormalization."""
+    tf.keras.utils.set_random_seed(3)
+    inputs = tf.keras.Input((8, 8, 1))
+    x = QActivation(quantized_bits(8, 0, alpha=1))(inputs)
+    x = QConv2D(4, 3, padding="same", kernel_quantizer=SWC(sw_bits=4, group="kernel"), name="swc")(x)
+    x = L.BatchNormalization()(x)
+    x = QActivation("quantized_relu(8,3)")(x)
+    x = QConv2D(4, 3, kernel_quantizer=SWC(sw_bits=4, sw_format="po2", group="kernel"), name="swc_po2")(x)
+    x = QActivation("quantized_relu(8,3)")(x)
+    x = L.MaxPooling2D(2)(QConv2D(4, 1, kernel_quantizer=Po2(bits=4), name="po2")(x))
+    x = QActivation("quantized_relu(8,3)")(L.AveragePooling2D(3, strides=1, padding="same")(x))
+    x = L.Flatten()(x)
+    x = QActivation("quantized_relu(8,3)")(QDense(16, kernel_quantizer=DFP(bits=6, per_channel=True), name="dfp")(x))
+    x = QActivation("quantized_relu(8,3)")(QDense(8, kernel_quantizer=SparseTernary(n=8, k=2), name="ternary")(x))
+    return tf.keras.Model(inputs, QDense(4, kernel_quantizer=PolyApprox(degree=2, group="filter"), name="poly")(x))
+
+
+@pytest.fixture(scope="module")
+def model():
+    return every_method_model()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("io_type", ["io_parallel", "io_stream"])
+@pytest.mark.parametrize("flavor", ["Vitis", "Vivado"])
+def test_every_pragma_is_a_valid_directive(model, tmp_path, flavor, io_type):
+    convert(model, tmp_path / "prj", flavor=flavor, io_type=io_type)
+    assert check_project(tmp_path / "prj") == []
+    text = preprocessed_firmware(tmp_path / "prj", flavor)
+    pragmas = [line.strip() for line in text.splitlines() if line.strip().startswith("#pragma HLS")]
+    assert any(line == "#pragma HLS INLINE" for line in pragmas)  # SQNAP's own, not ap_types' INLINE macro
+    assert not any("__attribute__" in line for line in pragmas)
+    if flavor == "Vitis":
+        assert not any("DATA_PACK" in line.upper() for line in pragmas)  # Vitis HLS has no DATA_PACK
+
+
+@pytest.mark.parametrize("line, flavor, problem", [
+    ("#pragma HLS inline __attribute__((always_inline))", "Vitis", "unexpected option '__attribute__"),
+    ("#pragma HLS PIPELINE II=", "Vitis", "malformed value ''"),
+    ("#pragma HLS ARRAY_PARTITION complete dim=0", "Vivado", "needs variable="),
+    ("#pragma HLS ARRAY_PARTITION variable=x complete dim=a", "Vivado", "dim='a' is not an integer"),
+    ("#pragma HLS DATA_PACK variable=pack", "Vitis", "data_pack is not a Vitis HLS directive"),
+    ("#pragma HLS UNROL", "Vitis", "unknown directive 'UNROL'"),
+    ("#pragma HLS PIPELINE IIx=2", "Vitis", "unknown option 'iix' of pipeline"),
+])
+def test_invalid_pragmas_are_reported(line, flavor, problem):
+    problems = check_pragma(line, flavor)
+    assert len(problems) == 1 and problem in problems[0]
+
+
+@pytest.mark.parametrize("line", [
+    "#pragma HLS PIPELINE II=CONFIG_T::reuse_factor rewind",
+    "#pragma HLS ALLOCATION operation instances=mul limit=CONFIG_T::mult_config::multiplier_limit",
+    "#pragma HLS INTERFACE ap_vld port=input_1,layer7_out",
+    "#pragma HLS ARRAY_PARTITION variable=table complete dim=2",
+    "#pragma HLS function_instantiate variable=weights,biases",
+    "#pragma HLS unroll",
+])
+def test_hls4ml_and_sqnap_pragmas_are_valid(line):
+    assert check_pragma(line, "Vitis") == [] and check_pragma(line, "Vivado") == []
+
+
+def test_a_project_without_ap_types_is_refused(tmp_path):
+    (tmp_path / "firmware").mkdir()
+    with pytest.raises(FileNotFoundError, match="firmware/ap_types is missing"):
+        preprocessed_firmware(tmp_path, "Vitis")
+
+
+def test_model_inputs_are_on_the_expected_grid(model):
+    """The fixture model really holds every method (guards the test above against a silent drop)."""
+    methods = {type(getattr(layer, "kernel_quantizer_internal", None)).__name__ for layer in model.layers}
+    assert {"SWC", "DFP", "Po2", "PolyApprox", "SparseTernary"} <= methods
+    assert np.isfinite(model.predict(np.zeros((1, 8, 8, 1), np.float32), verbose=0)).all()
