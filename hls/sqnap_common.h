@@ -273,13 +273,67 @@ template <class P, unsigned N, class X> inline P input_sum(const X *x, unsigned 
 //   kernel_major:  j = c*(KH*KW) + ky*KW + kx
 //   depthwise:     vector c, j = ky*KW + kx
 // Positions outside the input (`same` padding) and padded positions j >= fan_in hold 0.
+template <class P, unsigned N, class T> void read_packs(hls::stream<P> &in, T buf[N]);
+
+// Where a window reads input pixel (iy, ix), channel c (0 <= iy < in_height, 0 <= ix < in_width).
+// map_source: the whole channel-last map (io_parallel), data[(iy*W + ix)*C + c].
+template <class T, unsigned W, unsigned C> struct map_source {
+    const T *data;
+    explicit map_source(const T *d) : data(d) {}
+    T get(unsigned iy, unsigned ix, unsigned c) const {
+        SQNAP_PRAGMA(HLS INLINE)
+        return data[(iy * W + ix) * C + c];
+    }
+};
+
+// row_source: the io_stream line buffer rows[R][W*C], the last R input rows only (R = the window
+// height); input row iy lives in rows[iy % R]. load_rows/drain_rows fill it from the stream.
+template <class T, unsigned R, unsigned W, unsigned C> struct row_source {
+    const T (*rows)[W * C];
+    explicit row_source(const T r[R][W * C]) : rows(r) {}
+    T get(unsigned iy, unsigned ix, unsigned c) const {
+        SQNAP_PRAGMA(HLS INLINE)
+        return rows[iy % R][ix * C + c];
+    }
+};
+
+// Read input rows from the stream into the line buffer until row `last` (clamped to H - 1) is
+// in; `loaded` counts the rows read so far. NEW bounds the rows one call may need.
+template <unsigned NEW, unsigned R, unsigned H, unsigned N_ROW, class P, class T>
+void load_rows(hls::stream<P> &in, T rows[R][N_ROW], unsigned &loaded, int last) {
+    SQNAP_PRAGMA(HLS INLINE)
+    const int upto = last < int(H) - 1 ? last : int(H) - 1;
+// loop LoadRows
+    for (unsigned r = 0; r < NEW; r++) {
+        if (int(loaded) <= upto) {
+            read_packs<P, N_ROW>(in, rows[loaded % R]);
+            loaded++;
+        }
+    }
+}
+
+// Read (and drop) the input rows no window needed (a `valid` remainder at the bottom).
+template <unsigned H, unsigned N_ROW, class P> void drain_rows(hls::stream<P> &in, unsigned loaded) {
+    SQNAP_PRAGMA(HLS INLINE)
+    typename P::value_type skipped[N_ROW];
+// loop DrainRows
+    for (unsigned r = 0; r < H; r++) {
+        if (r >= loaded) read_packs<P, N_ROW>(in, skipped);
+    }
+}
+
+// The last input row output row oy's window reaches (before clamping to the map).
+template <unsigned KH, unsigned SH, unsigned PAD_TOP> inline int last_row_of(unsigned oy) {
+    return int(oy * SH + KH - 1) - int(PAD_TOP);
+}
+
 template <class G> struct conv_shape {
     static const unsigned nv = G::depthwise ? G::n_chan : 1;
     static const unsigned pad = G::n_groups * G::group_size;
 };
 
-template <class data_T, class G>
-void gather(const data_T data[G::in_height * G::in_width * G::n_chan], unsigned oy, unsigned ox,
+template <class data_T, class G, class Source>
+void gather(const Source &src, unsigned oy, unsigned ox,
             typename int_view<data_T>::type fan[conv_shape<G>::nv][conv_shape<G>::pad]) {
     SQNAP_PRAGMA(HLS INLINE)
     typedef typename int_view<data_T>::type x_t;
@@ -304,7 +358,7 @@ void gather(const data_T data[G::in_height * G::in_width * G::n_chan], unsigned 
             for (unsigned c = 0; c < C; c++) {
                 SQNAP_PRAGMA(HLS UNROLL)
                 x_t x = 0;
-                if (inside) x = int_view<data_T>::get(data[(unsigned(iy) * G::in_width + unsigned(ix)) * C + c]);
+                if (inside) x = int_view<data_T>::get(src.get(unsigned(iy), unsigned(ix), c));
                 const unsigned k = ky * KW + kx;
                 if (G::depthwise)
                     fan[G::depthwise ? c : 0][k] = x;
@@ -347,10 +401,9 @@ void dense_driver(const data_T data[CONFIG_T::n_in], res_T res[CONFIG_T::n_out],
 }
 
 // One output pixel (oy, ox) of a Conv2D / depthwise Conv2D: gather the receptive field from the
-// channel-last input, then Core::outputs into out[n_filt].
-template <class Core, class data_T, class res_T, class CONFIG_T, class... W>
-void conv_pixel(const data_T data[CONFIG_T::in_height * CONFIG_T::in_width * CONFIG_T::n_chan], unsigned oy,
-                unsigned ox, res_T out[CONFIG_T::n_filt], const W &...w) {
+// input (a map_source or a row_source), then Core::outputs into out[n_filt].
+template <class Core, class data_T, class res_T, class CONFIG_T, class Source, class... W>
+void conv_pixel(const Source &src, unsigned oy, unsigned ox, res_T out[CONFIG_T::n_filt], const W &...w) {
     SQNAP_PRAGMA(HLS INLINE)
     typedef typename int_view<data_T>::type x_t;
     const unsigned NV = conv_shape<CONFIG_T>::nv, PAD = conv_shape<CONFIG_T>::pad;
@@ -361,7 +414,7 @@ void conv_pixel(const data_T data[CONFIG_T::in_height * CONFIG_T::in_width * CON
                   "depthwise: n_filt = n_chan*depth_multiplier, fan-in filt_height*filt_width");
     x_t fan[NV][PAD];
     SQNAP_PRAGMA(HLS ARRAY_PARTITION variable=fan complete dim=0)
-    gather<data_T, CONFIG_T>(data, oy, ox, fan);
+    gather<data_T, CONFIG_T>(src, oy, ox, fan);
     Core::template outputs<data_T, res_T, CONFIG_T, NV, CONFIG_T::n_filt>(fan, out, w...);
 }
 
@@ -371,6 +424,7 @@ template <class Core, class data_T, class res_T, class CONFIG_T, class... W>
 void conv2d_driver(const data_T data[CONFIG_T::in_height * CONFIG_T::in_width * CONFIG_T::n_chan],
                    res_T res[CONFIG_T::out_height * CONFIG_T::out_width * CONFIG_T::n_filt], const W &...w) {
     const unsigned NF = CONFIG_T::n_filt;
+    const map_source<data_T, CONFIG_T::in_width, CONFIG_T::n_chan> src(data);
 // loop OutY
     for (unsigned oy = 0; oy < CONFIG_T::out_height; oy++) {
     // loop OutX
@@ -378,7 +432,7 @@ void conv2d_driver(const data_T data[CONFIG_T::in_height * CONFIG_T::in_width * 
             SQNAP_PRAGMA(HLS PIPELINE II=CONFIG_T::reuse_factor)
             res_T out[NF];
             SQNAP_PRAGMA(HLS ARRAY_PARTITION variable=out complete)
-            conv_pixel<Core, data_T, res_T, CONFIG_T>(data, oy, ox, out, w...);
+            conv_pixel<Core, data_T, res_T, CONFIG_T>(src, oy, ox, out, w...);
         // loop Store
             for (unsigned f = 0; f < NF; f++) {
                 SQNAP_PRAGMA(HLS UNROLL)
@@ -421,12 +475,10 @@ void conv1d(const data_T data[CONFIG_T::in_width * CONFIG_T::n_chan],
 // with size = n_chan for conv layers; a Dense input may arrive in several packs (after an
 // in-place Flatten of an image: one pack per pixel), n_in % size == 0.
 //
-// This first version BUFFERS THE WHOLE INPUT feature map in registers (ARRAY_PARTITION complete)
-// and then runs the io_parallel computation on it: area grows with in_height*in_width*n_chan, and
-// no output is produced before the last input pixel arrived. A line-buffer version would keep only
-// filt_height-1 rows (+ filt_width pixels) in shift registers and emit each output pixel as soon
-// as its receptive field is complete (hls4ml's conv_2d_buffer_cl); the per-pixel computation
-// (conv_pixel / Core::outputs) stays the same.
+// Conv and pooling layers keep only the last filt_height input rows (row_source above) and emit
+// each output row as soon as its windows' input rows have arrived: input and compute overlap, and
+// on-chip activation storage is filt_height * in_width * n_chan values (the conv's
+// line buffer), not the whole map. A Dense layer needs its whole input vector.
 
 // Read n packs of P into buf (n * P::size values), one pack per cycle.
 template <class P, unsigned N, class T> void read_packs(hls::stream<P> &in, T buf[N]) {
@@ -482,29 +534,32 @@ void dense_stream(hls::stream<data_T> &data, hls::stream<res_T> &res, const W &.
     write_packs<res_T, CONFIG_T::n_out>(res, y);
 }
 
-// Conv2D / depthwise Conv2D, io_stream: the whole input map is buffered (see above), then output
-// pixels are computed in raster order, one per reuse_factor cycles, and written as they are done
-// (n_filt / res_T::size packs per pixel; hls4ml uses res_T::size = n_filt).
+// Conv2D / depthwise Conv2D, io_stream, through a line buffer of filt_height rows: output rows in
+// raster order, each after the input rows its windows need; one output pixel per reuse_factor
+// cycles, written as it is done (n_filt / res_T::size packs per pixel; hls4ml: res_T::size = n_filt).
 template <class Core, class data_T, class res_T, class CONFIG_T, class... W>
 void conv2d_stream(hls::stream<data_T> &data, hls::stream<res_T> &res, const W &...w) {
     typedef typename data_T::value_type in_t;
     typedef typename res_T::value_type out_t;
-    const unsigned N_IN = CONFIG_T::in_height * CONFIG_T::in_width * CONFIG_T::n_chan;
-    const unsigned NF = CONFIG_T::n_filt;
-    in_t x[N_IN];
-    SQNAP_PRAGMA(HLS ARRAY_PARTITION variable=x complete)
-    read_packs<data_T, N_IN>(data, x);
+    const unsigned KH = CONFIG_T::filt_height, SH = CONFIG_T::stride_height, H = CONFIG_T::in_height;
+    const unsigned N_ROW = CONFIG_T::in_width * CONFIG_T::n_chan;
+    in_t rows[KH][N_ROW];
+    SQNAP_PRAGMA(HLS ARRAY_PARTITION variable=rows complete dim=0)
+    unsigned loaded = 0;
+    const row_source<in_t, KH, CONFIG_T::in_width, CONFIG_T::n_chan> src(rows);
 // loop StreamOutY
     for (unsigned oy = 0; oy < CONFIG_T::out_height; oy++) {
+        load_rows<(KH > SH ? KH : SH), KH, H, N_ROW>(data, rows, loaded, last_row_of<KH, SH, CONFIG_T::pad_top>(oy));
     // loop StreamOutX
         for (unsigned ox = 0; ox < CONFIG_T::out_width; ox++) {
             SQNAP_PRAGMA(HLS PIPELINE II=CONFIG_T::reuse_factor)
-            out_t y[NF];
+            out_t y[CONFIG_T::n_filt];
             SQNAP_PRAGMA(HLS ARRAY_PARTITION variable=y complete)
-            conv_pixel<Core, in_t, out_t, CONFIG_T>(x, oy, ox, y, w...);
-            write_packs<res_T, NF>(res, y);
+            conv_pixel<Core, in_t, out_t, CONFIG_T>(src, oy, ox, y, w...);
+            write_packs<res_T, CONFIG_T::n_filt>(res, y);
         }
     }
+    drain_rows<H, N_ROW>(data, loaded);
 }
 
 // Conv1D / depthwise Conv1D, io_stream.

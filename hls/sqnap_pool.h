@@ -36,9 +36,8 @@ template <int W> inline ap_int<W> div_round_even(const ap_int<W> &a, unsigned n)
 }
 
 // The pooled value of channel c at output pixel (oy, ox).
-template <class data_T, class res_T, class CONFIG_T>
-inline res_T pool_value(const data_T data[CONFIG_T::in_height * CONFIG_T::in_width * CONFIG_T::n_chan],
-                        unsigned oy, unsigned ox, unsigned c) {
+template <class data_T, class res_T, class CONFIG_T, class Source>
+inline res_T pool_value(const Source &src, unsigned oy, unsigned ox, unsigned c) {
     SQNAP_PRAGMA(HLS INLINE)
     typedef typename CONFIG_T::accum_t acc_t;
     acc_t acc = 0;
@@ -50,8 +49,7 @@ inline res_T pool_value(const data_T data[CONFIG_T::in_height * CONFIG_T::in_wid
             const int iy = int(oy * CONFIG_T::stride_height + ky) - int(CONFIG_T::pad_top);
             const int ix = int(ox * CONFIG_T::stride_width + kx) - int(CONFIG_T::pad_left);
             if (iy < 0 || iy >= int(CONFIG_T::in_height) || ix < 0 || ix >= int(CONFIG_T::in_width)) continue;
-            const acc_t x = int_view<data_T>::get(
-                data[(unsigned(iy) * CONFIG_T::in_width + unsigned(ix)) * CONFIG_T::n_chan + c]);
+            const acc_t x = int_view<data_T>::get(src.get(unsigned(iy), unsigned(ix), c));
             if (CONFIG_T::is_max)
                 acc = (count == 0 || x > acc) ? x : acc;
             else
@@ -64,14 +62,13 @@ inline res_T pool_value(const data_T data[CONFIG_T::in_height * CONFIG_T::in_wid
 }
 
 // One output pixel: every channel.
-template <class data_T, class res_T, class CONFIG_T>
-inline void pool_pixel(const data_T data[CONFIG_T::in_height * CONFIG_T::in_width * CONFIG_T::n_chan],
-                       unsigned oy, unsigned ox, res_T out[CONFIG_T::n_chan]) {
+template <class data_T, class res_T, class CONFIG_T, class Source>
+inline void pool_pixel(const Source &src, unsigned oy, unsigned ox, res_T out[CONFIG_T::n_chan]) {
     SQNAP_PRAGMA(HLS INLINE)
 // loop PoolChan
     for (unsigned c = 0; c < CONFIG_T::n_chan; c++) {
         SQNAP_PRAGMA(HLS UNROLL)
-        out[c] = pool_value<data_T, res_T, CONFIG_T>(data, oy, ox, c);
+        out[c] = pool_value<data_T, res_T, CONFIG_T>(src, oy, ox, c);
     }
 }
 
@@ -80,6 +77,7 @@ template <class data_T, class res_T, class CONFIG_T>
 void pool2d(const data_T data[CONFIG_T::in_height * CONFIG_T::in_width * CONFIG_T::n_chan],
             res_T res[CONFIG_T::out_height * CONFIG_T::out_width * CONFIG_T::n_chan]) {
     const unsigned C = CONFIG_T::n_chan;
+    const map_source<data_T, CONFIG_T::in_width, C> src(data);
 // loop PoolOutY
     for (unsigned oy = 0; oy < CONFIG_T::out_height; oy++) {
     // loop PoolOutX
@@ -87,7 +85,7 @@ void pool2d(const data_T data[CONFIG_T::in_height * CONFIG_T::in_width * CONFIG_
             SQNAP_PRAGMA(HLS PIPELINE II=CONFIG_T::reuse_factor)
             res_T out[C];
             SQNAP_PRAGMA(HLS ARRAY_PARTITION variable=out complete)
-            pool_pixel<data_T, res_T, CONFIG_T>(data, oy, ox, out);
+            pool_pixel<data_T, res_T, CONFIG_T>(src, oy, ox, out);
         // loop PoolStore
             for (unsigned c = 0; c < C; c++) {
                 SQNAP_PRAGMA(HLS UNROLL)
@@ -97,27 +95,31 @@ void pool2d(const data_T data[CONFIG_T::in_height * CONFIG_T::in_width * CONFIG_
     }
 }
 
-// io_stream: the whole input map is buffered (as the conv wrappers of sqnap_common.h), then each
-// output pixel is computed and written as n_chan / res_T::size packs.
+// io_stream: a line buffer of pool_height rows (sqnap_common.h's row_source), output rows in raster
+// order as soon as their windows' rows have arrived; each pixel written as n_chan / res_T::size packs.
 template <class data_T, class res_T, class CONFIG_T>
 void pool2d_stream(hls::stream<data_T> &data, hls::stream<res_T> &res) {
     typedef typename data_T::value_type in_t;
     typedef typename res_T::value_type out_t;
-    const unsigned N_IN = CONFIG_T::in_height * CONFIG_T::in_width * CONFIG_T::n_chan;
-    in_t x[N_IN];
-    SQNAP_PRAGMA(HLS ARRAY_PARTITION variable=x complete)
-    read_packs<data_T, N_IN>(data, x);
+    const unsigned KH = CONFIG_T::pool_height, SH = CONFIG_T::stride_height, H = CONFIG_T::in_height;
+    const unsigned N_ROW = CONFIG_T::in_width * CONFIG_T::n_chan;
+    in_t rows[KH][N_ROW];
+    SQNAP_PRAGMA(HLS ARRAY_PARTITION variable=rows complete dim=0)
+    unsigned loaded = 0;
+    const row_source<in_t, KH, CONFIG_T::in_width, CONFIG_T::n_chan> src(rows);
 // loop PoolStreamOutY
     for (unsigned oy = 0; oy < CONFIG_T::out_height; oy++) {
+        load_rows<(KH > SH ? KH : SH), KH, H, N_ROW>(data, rows, loaded, last_row_of<KH, SH, CONFIG_T::pad_top>(oy));
     // loop PoolStreamOutX
         for (unsigned ox = 0; ox < CONFIG_T::out_width; ox++) {
             SQNAP_PRAGMA(HLS PIPELINE II=CONFIG_T::reuse_factor)
             out_t y[CONFIG_T::n_chan];
             SQNAP_PRAGMA(HLS ARRAY_PARTITION variable=y complete)
-            pool_pixel<in_t, out_t, CONFIG_T>(x, oy, ox, y);
+            pool_pixel<in_t, out_t, CONFIG_T>(src, oy, ox, y);
             write_packs<res_T, CONFIG_T::n_chan>(res, y);
         }
     }
+    drain_rows<H, N_ROW>(data, loaded);
 }
 
 }  // namespace sqnap

@@ -65,6 +65,11 @@ BODIES: Dict[str, Callable] = {
     "average": lambda x: L.Average()([conv(2, "a")(x), conv(2, "b")(x)]),
     "residual_add": lambda x: L.Add()([conv(2, "a")(x), x]),
     "identities": lambda x: L.GaussianNoise(0.1)(L.SpatialDropout2D(0.2)(L.Dropout(0.3)(conv(2, "c")(x)))),
+    # io_stream line buffer: input rows no window reads (drained), a stride larger than the window
+    "conv_stride2_valid_remainder": lambda x: QConv2D(3, 3, strides=2, kernel_quantizer=SWC(sw_bits=4, group="kernel"),
+                                                      name="c")(x),
+    "max_3_stride3_remainder": lambda x: L.MaxPooling2D(3, strides=3)(conv(3, "c")(x)),
+    "max_1_stride3": lambda x: L.MaxPooling2D(1, strides=3)(conv(3, "c")(x)),
 }
 
 
