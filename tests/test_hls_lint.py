@@ -96,3 +96,25 @@ def test_model_inputs_are_on_the_expected_grid(model):
     methods = {type(getattr(layer, "kernel_quantizer_internal", None)).__name__ for layer in model.layers}
     assert {"SWC", "DFP", "Po2", "PolyApprox", "SparseTernary"} <= methods
     assert np.isfinite(model.predict(np.zeros((1, 8, 8, 1), np.float32), verbose=0)).all()
+
+
+@pytest.mark.parametrize("with_conv, style", [(True, "DATAFLOW"), (False, "PIPELINE")])
+def test_models_with_pixel_loops_get_a_dataflow_top(tmp_path, with_conv, style):
+    """SQNAP convs and pooling loop over pixels: under a top PIPELINE those loops would be unrolled."""
+    inputs = tf.keras.Input((6, 6, 1))
+    x = QActivation(quantized_bits(8, 0, alpha=1))(inputs)
+    if with_conv:
+        x = L.MaxPooling2D(2)(QConv2D(2, 3, kernel_quantizer=DFP(bits=4), name="conv")(x))
+    outputs = QDense(3, kernel_quantizer=DFP(bits=4), name="fc")(L.Flatten()(x))
+    convert(tf.keras.Model(inputs, outputs), tmp_path / "prj")
+    top = (tmp_path / "prj/firmware/myproject.cpp").read_text()
+    assert [line.strip() for line in top.splitlines() if "DATAFLOW" in line or "PIPELINE" in line] == \
+        [f"#pragma HLS {style}"]
+
+
+def test_an_explicit_pipeline_style_is_kept(tmp_path):
+    inputs = tf.keras.Input((6, 6, 1))
+    x = QConv2D(2, 3, kernel_quantizer=DFP(bits=4), name="conv")(QActivation(quantized_bits(8, 0, alpha=1))(inputs))
+    outputs = QDense(3, kernel_quantizer=DFP(bits=4), name="fc")(L.Flatten()(x))
+    convert(tf.keras.Model(inputs, outputs), tmp_path / "prj", hls_config={"Model": {"PipelineStyle": "pipeline"}})
+    assert "#pragma HLS PIPELINE" in (tmp_path / "prj/firmware/myproject.cpp").read_text()

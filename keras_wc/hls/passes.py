@@ -14,7 +14,8 @@ generated C++ computes the same integers as :func:`keras_wc.emulate.emulate`:
 * a layer without a spec, or of a class the backend cannot map, is an error naming it.
 
 Before that, ``fold_batchnorm`` removes the BatchNormalization nodes the datapath folded into the
-keras_wc layer before them (:class:`FoldBatchNorm`).
+keras_wc layer before them (:class:`FoldBatchNorm`); after it, ``pipeline_style`` gives models with
+SQNAP convolutions or pooling a ``DATAFLOW`` top (:class:`DataflowForPixelLoops`).
 
 **Stock mode.** A conversion through hls4ml's own ``convert_from_keras_model(..., backend="SQNAP")``
 of a model that holds no keras_wc compression quantizer (and is given no ``input_format`` and
@@ -335,5 +336,30 @@ class AssignTypes(ModelOptimizerPass):
             raise ValueError(f"layer {node.name!r} ({cls}): the datapath gives it no fixed-point format")
 
 
+#: IR classes that loop over output pixels (SQNAP convolutions, SQNAP-computed pooling)
+PIXEL_LOOP_CLASSES = {"SQNAPConv1D", "SQNAPConv2D", "SQNAPDepthwiseConv2D", "Pooling1D", "Pooling2D"}
+
+
+class DataflowForPixelLoops(ModelOptimizerPass):
+    """A ``DATAFLOW`` top for io_parallel models with SQNAP convolutions or pooling (pipeline style ``auto``).
+
+    hls4ml's ``set_pipeline_style`` switches the top to ``DATAFLOW`` for its own ``Conv1D``/``Conv2D``
+    only; the SQNAP layers are other IR classes, and under a top ``PIPELINE`` their output-pixel
+    loops would be unrolled (one datapath per pixel). A user's explicit ``PipelineStyle`` is kept.
+    """
+
+    def __init__(self):
+        self.name = "pipeline_style"
+
+    def transform(self, model) -> bool:
+        style = model.config.pipeline_style
+        if is_stock(model) or (style not in (None, "auto")):
+            return False
+        if any(node.class_name in PIXEL_LOOP_CLASSES for node in model.get_layers()):
+            model.config.pipeline_style = "dataflow"
+        return False
+
+
 #: the ``sqnap:types`` flow, in order
-PASSES = {"describe": DescribeModel, "fold_batchnorm": FoldBatchNorm, "assign_types": AssignTypes}
+PASSES = {"describe": DescribeModel, "fold_batchnorm": FoldBatchNorm, "assign_types": AssignTypes,
+          "pipeline_style": DataflowForPixelLoops}

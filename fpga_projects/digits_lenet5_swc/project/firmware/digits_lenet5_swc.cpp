@@ -13,7 +13,7 @@ void digits_lenet5_swc(
     #pragma HLS ARRAY_RESHAPE variable=input_0 complete dim=0
     #pragma HLS ARRAY_PARTITION variable=layer18_out complete dim=0
     #pragma HLS INTERFACE ap_vld port=input_0,layer18_out 
-    #pragma HLS PIPELINE
+    #pragma HLS DATAFLOW
 
     // hls-fpga-machine-learning insert load weights
 #ifndef __SYNTHESIS__
