@@ -98,6 +98,30 @@ def test_decode_encode_equals_call_bit_for_bit(cls):
     check()
 
 
+@pytest.mark.parametrize("sw_bits", range(2, 9))
+def test_swc_po2_zero_weights_and_padding_encode_to_zero(sw_bits):
+    """SWC po2 at every ``sw_bits``: zero weights and padding get code 0, in eager and graph mode alike.
+
+    Regression: the smallest magnitude that rounds to a non-zero level is ``2**-(J+1)``, for
+    ``sw_bits=8`` the subnormal ``2**-127``. TensorFlow's CPU kernels run with denormals-are-zero,
+    so the float test ``magnitude >= 2**-127`` held for zero magnitudes: zeros and padding were
+    encoded as ``+MAW``. The hypothesis test above met this only when it drew ``sw_bits=8``,
+    ``sw_format="po2"`` and a group size leaving padding together (a few examples in a thousand).
+    """
+    swc = {c.__name__: c for c in QUANTIZERS}["SWC"]
+    w = np.array([[0.5, 0.0], [0.0, -0.75], [0.25, 0.0], [2.0 ** -20, 0.0]], np.float32)  # 4 = 3 + 1: padding
+    quantizer = swc(sw_bits=sw_bits, sw_format="po2", group=3)
+    encoding = quantizer.encode(w)
+    codes = encoding.arrays["codes"]
+    padding = ~encoding.layout.valid()
+    assert not np.any(codes[:, padding]), "padding encoded as a non-zero scaling weight"
+    decoded = quantizer.decode(encoding)
+    assert np.all(decoded[w == 0] == 0)
+    assert np.all(decoded[np.abs(w) >= 0.25] != 0)
+    assert np.array_equal(decoded, quantizer(w).numpy())
+    assert np.array_equal(decoded, tf.function(lambda t: quantizer(t))(tf.constant(w)).numpy())
+
+
 @pytest.mark.parametrize("cls", QUANTIZERS, ids=lambda c: c.__name__)
 def test_padding_of_odd_fan_in_is_invisible(cls):
     """37 inputs and 3x3x7 kernels are not divisible by typical group sizes."""

@@ -10,24 +10,40 @@ so that every ``@layer_optimizer``/``@model_optimizer`` of the Vivado backend is
   converted through hls4ml's own entry point is marked *stock* instead and keeps hls4ml's types;
 * ``sqnap:apply_templates`` — the config/function templates of :mod:`keras_wc.hls.templates`
   (not applied in stock mode, :func:`datapath_only`);
-* ``sqnap:ip`` — ``vivado:ip``'s requirements with the two flows above inserted;
+* ``sqnap:input_rule`` (after ``sqnap:types``) — :class:`InputRule`: in datapath mode the
+  model's ``trace`` applies the one input rule, as :meth:`SQNAPBackend.predict` does for ``predict``;
+* ``sqnap:ip`` — ``vivado:ip``'s requirements with the flows above inserted;
 * ``sqnap:write`` — the deterministic writer of :mod:`keras_wc.hls.writer`.
+
+**The one input rule in ``predict``/``trace``** (``docs/errors.md``). A datapath-mode model
+(:func:`keras_wc.hls.convert`, or hls4ml's entry point with a keras_wc quantizer or an
+``input_format``) hands its inputs to the library only after
+:func:`keras_wc.emulate.inputs.grid_values`: a sample shape other than the model's, NaN or
+infinite values, and (with a declared ``input_format``) values off its grid or range are
+refused with a ``ValueError`` naming the counts and the format, unless the conversion was
+given ``quantize_inputs=True`` (then they are rounded half to even and saturated). Stock-mode
+models keep hls4ml's own ``predict``/``trace``.
 """
 
 from __future__ import annotations
 
 import subprocess
+import types
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 from hls4ml.backends import VivadoBackend
 from hls4ml.model.flow import get_flow, register_flow
 from hls4ml.model.flow.flow import flow_map
-from hls4ml.model.optimizer import get_optimizer
+from hls4ml.model.optimizer import ModelOptimizerPass, get_optimizer
 
 from .writer import FLAVOR_KEY, FLAVORS
 
 BACKEND_NAME = "SQNAP"
 INPUT_FORMAT_KEY = "SQNAPInputFormat"
+#: key of the conversion's ``quantize_inputs`` in an hls4ml model config (not written to the yml)
+QUANTIZE_INPUTS_KEY = "_SQNAPQuantizeInputs"
 FLOW_PREFIX = BACKEND_NAME.lower()
 
 
@@ -61,6 +77,62 @@ def compiler_failure(project_dir: Path, output: str, what: str, lines: int = 12)
     return CompileError(f"g++ failed to build {what} of the HLS project {project_dir}:\n{quoted}")
 
 
+def design_inputs(model: Any, x: Any) -> np.ndarray:
+    """``x`` as a datapath-mode model's library receives it, by the one input rule.
+
+    Args:
+        model: an SQNAP ``ModelGraph`` in datapath mode.
+        x: the batch (batch first).
+
+    Returns:
+        The values on the design's input grid (:func:`keras_wc.emulate.inputs.grid_values`),
+        C-contiguous: float32 when ``x`` is float32 and float32 holds them exactly (hls4ml's
+        float bridge, float32 outputs), float64 otherwise (its double bridge).
+
+    Raises:
+        ValueError: another sample shape, NaN or infinite values, or (unless the conversion was
+            given ``quantize_inputs=True``) values off the declared input grid or range.
+
+    Example:
+        >>> design_inputs(hls_model, np.float32([[0.5, 0.25]]))
+        array([[0.5 , 0.25]], dtype=float32)
+    """
+    from keras_wc.emulate.inputs import grid_values
+
+    from .passes import datapath_of
+
+    quantize = bool(model.config.get_config_value(QUANTIZE_INPUTS_KEY, False))
+    values = grid_values(list(datapath_of(model).values()), x, quantize, "x")
+    single = values.astype(np.float32)
+    exact_single = getattr(x, "dtype", None) == np.float32 and np.array_equal(single, values)
+    return np.ascontiguousarray(single if exact_single else values)
+
+
+def _trace_by_the_input_rule(model: Any, x: Any):
+    """hls4ml's ``ModelGraph.trace`` on :func:`design_inputs` of ``x``."""
+    from hls4ml.model.graph import ModelGraph  # not at import: the plugin loads while hls4ml.model is importing
+
+    return ModelGraph.trace(model, design_inputs(model, x))
+
+
+class InputRule(ModelOptimizerPass):
+    """Make a datapath-mode model's ``trace`` apply the one input rule (module docstring).
+
+    hls4ml's ``ModelGraph.predict`` defers to the backend's ``predict`` (:meth:`SQNAPBackend.predict`);
+    ``trace`` has no such hook, so the pass binds a checking ``trace`` to the model object.
+    """
+
+    def __init__(self):
+        self.name = "input_rule"
+
+    def transform(self, model) -> bool:
+        from .passes import is_stock
+
+        if not is_stock(model):
+            model.trace = types.MethodType(_trace_by_the_input_rule, model)
+        return False
+
+
 class SQNAPBackend(VivadoBackend):
     """hls4ml backend ``"SQNAP"`` (see the module docstring).
 
@@ -86,7 +158,7 @@ class SQNAPBackend(VivadoBackend):
         for template in templates.TEMPLATES:
             if get_optimizer_safe(f"{FLOW_PREFIX}:{template().get_name()}") is None:
                 self.register_template(datapath_only(template))
-        for name, cls in passes.PASSES.items():
+        for name, cls in {**passes.PASSES, "input_rule": InputRule}.items():
             if get_optimizer_safe(f"{FLOW_PREFIX}:{name}") is None:
                 self.register_pass(name, cls)
 
@@ -101,8 +173,9 @@ class SQNAPBackend(VivadoBackend):
                                             ["vivado:init_layers"], self.name)
         self._writer_flow = _register_flow_once("write", [f"{FLOW_PREFIX}:write_hls"], [f"{FLOW_PREFIX}:ip"],
                                                 self.name)
+        input_flow = _register_flow_once("input_rule", [f"{FLOW_PREFIX}:input_rule"], [types_flow], self.name)
         requires = get_flow("vivado:ip").requires.copy()
-        requires.insert(0, types_flow)
+        requires[0:0] = [types_flow, input_flow]
         # after Vivado's templates: the SQNAP ones replace hls4ml's for the layers SQNAP computes itself (pooling)
         requires.insert(requires.index("vivado:apply_templates") + 1, template_flow)
         self._default_flow = _register_flow_once("ip", None, requires, self.name)
@@ -116,7 +189,8 @@ class SQNAPBackend(VivadoBackend):
     # -- configuration -----------------------------------------------------------------------
     def create_initial_config(self, part="xcvu13p-flga2577-2-e", clock_period=5, clock_uncertainty=None,
                               io_type="io_parallel", namespace=None, write_weights_txt=True, write_tar=False,
-                              tb_output_stream="file", flavor="Vitis", input_format=None, datapath=None, **_):
+                              tb_output_stream="file", flavor="Vitis", input_format=None, datapath=None,
+                              quantize_inputs=False, **_):
         """The initial hls4ml config of an SQNAP project.
 
         Args:
@@ -133,9 +207,12 @@ class SQNAPBackend(VivadoBackend):
                 for the keras_wc datapath default (the first QActivation's format).
             datapath: ``{layer name: spec}``, the conversion's description of the model
                 (:func:`keras_wc.hls.convert` passes it; ``None``: the ``sqnap:describe`` pass makes it).
+            quantize_inputs: ``predict``/``trace`` round and saturate inputs off the declared
+                input grid instead of refusing them (the one input rule, module docstring).
 
         Returns:
-            The config dict (hls4ml's Vivado keys plus ``SQNAPFlavor``/``SQNAPInputFormat``).
+            The config dict (hls4ml's Vivado keys plus ``SQNAPFlavor``/``SQNAPInputFormat``, and
+            the unwritten ``_SQNAPQuantizeInputs``).
 
         Raises:
             ValueError: for an unknown flavour.
@@ -153,11 +230,35 @@ class SQNAPBackend(VivadoBackend):
                                                write_tar=write_tar, tb_output_stream=tb_output_stream)
         config[FLAVOR_KEY] = flavor
         config[INPUT_FORMAT_KEY] = None if input_format is None else str(input_format)
+        config[QUANTIZE_INPUTS_KEY] = bool(quantize_inputs)
         if datapath is not None:
             from .passes import DATAPATH_KEY
 
             config[DATAPATH_KEY] = datapath
         return config
+
+    # -- simulation --------------------------------------------------------------------------
+    def predict(self, model, x):
+        """hls4ml's ``ModelGraph.predict`` (which defers to this hook) with the one input rule.
+
+        Args:
+            model: the ``ModelGraph`` (compiled).
+            x: the batch.
+
+        Returns:
+            What hls4ml's ``predict`` returns for :func:`design_inputs` of ``x`` (datapath mode)
+            or for ``x`` itself (stock mode).
+
+        Raises:
+            ValueError: inputs refused by the one input rule (datapath mode; module docstring).
+
+        Example:
+            >>> hls_model.compile(); hls_model.predict(x_test[:10].astype("float64")).shape
+            (10, 10)
+        """
+        from .passes import is_stock
+
+        return model._predict(x if is_stock(model) else design_inputs(model, x))
 
     # -- compilation -------------------------------------------------------------------------
     def compile(self, model) -> str:

@@ -43,6 +43,9 @@ def check_supported_layers(model: Any) -> None:
 #: layer names hls4ml's ``ModelGraph`` reserves for itself
 RESERVED_NAMES = ("input",)
 RENAMED_INPUT = "input_0"
+#: key, in the config of a converted ``ModelGraph``, of ``{name in the hls4ml graph: Keras name}``
+#: for the layers :func:`hls_safe_model` renamed (not written to ``hls4ml_config.yml``)
+KERAS_NAMES_KEY = "_SQNAPKerasNames"
 
 
 def hls_safe_model(model: Any) -> Any:
@@ -276,6 +279,9 @@ class Conversion:
         hls_model = hls4ml.converters.convert_from_keras_model(
             self.safe_model, output_dir=str(folder), hls_config=copy.deepcopy(self.hls_config),
             datapath=self.specs, **self.settings)
+        hls_model.config.config[KERAS_NAMES_KEY] = {
+            safe: original for safe, original in zip(self.safe_model.input_names, self.model.input_names)
+            if safe != original}
         hls_model.write()
         write_resources(folder, self.specs.values(), self.reuse_factor)
         if self.x_test is not None:
@@ -323,7 +329,8 @@ def prepare_conversion(model: Any, flavor: str = "Vitis", io_type: str = "io_par
     for key, value in (hls_config or {}).items():
         config.setdefault(key, {}).update(value) if isinstance(value, dict) else config.__setitem__(key, value)
     settings = {"project_name": project_name, "backend": BACKEND_NAME, "io_type": io_type, "part": part,
-                "clock_period": clock_period, "flavor": flavor, "input_format": input_format}
+                "clock_period": clock_period, "flavor": flavor, "input_format": input_format,
+                "quantize_inputs": bool(quantize_inputs)}
     return Conversion(model, safe_model, specs, settings, config, int(reuse_factor), x_grid)
 
 
@@ -343,8 +350,8 @@ def convert(model: Any, output_dir: PathLike, flavor: str = "Vitis", io_type: st
         output_dir: the project folder: new or empty, or with ``overwrite`` a folder keras_wc wrote.
         flavor: ``"Vitis"`` (default) or ``"Vivado"``: which tcl scripts are written.
         io_type: ``"io_parallel"`` or ``"io_stream"`` (SQNAP layers use the ``sqnap::*_stream``
-            wrappers, which buffer a layer's whole input map; other layers need hls4ml's own
-            io_stream support).
+            wrappers: convolutions and pooling through a line buffer of ``filt_height`` rows;
+            other layers need hls4ml's own io_stream support).
         project_name: the C++ top function and file prefix (a C identifier).
         input_format: the input's fixed-point format (``"ufixed<8,0>"``); ``None`` uses the
             first QActivation's format (the model quantizes float inputs itself).
@@ -354,14 +361,19 @@ def convert(model: Any, output_dir: PathLike, flavor: str = "Vitis", io_type: st
             lie on its grid and in its range, unless ``quantize_inputs``.
         overwrite: replace a non-empty ``output_dir`` that keras_wc wrote (its ``.keras_wc``
             marker lists every file in it; anything else in the folder is never deleted).
-        part: FPGA part written into the tcl scripts (a Xilinx part number, :data:`~keras_wc.hls.settings.PART_PATTERN`).
+        part: FPGA part written into the tcl scripts (a Xilinx part number,
+            :data:`~keras_wc.hls.settings.PART_PATTERN`).
         clock_period: clock period (ns, > 0).
         hls_config: extra hls4ml ``hls_config`` entries (merged; types are always set by SQNAP).
         quantize_inputs: round and saturate ``x_test`` values off the declared grid instead of
-            refusing them (the rule of :mod:`keras_wc.emulate.inputs`).
+            refusing them (the rule of :mod:`keras_wc.emulate.inputs`); the returned model's
+            ``predict``/``trace`` do the same.
 
     Returns:
         The hls4ml ``ModelGraph``, pointing at ``output_dir`` (call ``compile()`` before ``predict()``).
+        Its ``predict(x)`` and ``trace(x)`` apply the one input rule: a sample shape other than
+        the model's, NaN/infinite values and values off the declared grid or range (unless
+        ``quantize_inputs``) raise ``ValueError`` (:mod:`keras_wc.hls.backend`).
 
     Raises:
         FileExistsError: ``output_dir`` may not be written (not empty without ``overwrite``, not

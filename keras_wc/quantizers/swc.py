@@ -62,10 +62,24 @@ def max_shift_for(bits):
     return denominator_for(bits) - 1
 
 
-#: ``2**-(max_shift+1)``, the smallest non-zero po2 scaling weight, indexed by ``sw_bits``, as
-#: the float32 constants Python gives (for ``sw_bits=8`` it is subnormal: no ``pow2``)
-_PO2_SMALLEST = np.array([2.0 ** -(max_shift_for(b) + 1) if b >= _SW_BITS[0] else 1.0
-                          for b in range(_SW_BITS[1] + 1)], np.float32)
+#: ``2**-(max_shift+1)``, the smallest magnitude that rounds to a non-zero po2 scaling weight,
+#: indexed by ``sw_bits``, as the IEEE-754 bit patterns (int32) of the float32 constants Python
+#: gives. For ``sw_bits=8`` it is subnormal (``2**-127``) and TensorFlow's CPU kernels run with
+#: denormals-are-zero: a float comparison would read it as 0 and keep zero weights (and padding)
+#: as ``+MAW``. Non-negative floats compare exactly like their bit patterns, so the keep test
+#: compares integers (:func:`_magnitude_bits`).
+_PO2_SMALLEST_BITS = np.array([2.0 ** -(max_shift_for(b) + 1) if b >= _SW_BITS[0] else 1.0
+                               for b in range(_SW_BITS[1] + 1)], np.float32).view(np.int32)
+
+
+def _magnitude_bits(magnitude: tf.Tensor) -> tf.Tensor:
+    """The int32 bit patterns of non-negative float32 values: ordered like the values, subnormals included.
+
+    Example:
+        >>> int(_magnitude_bits(tf.constant(2.0 ** -127)) > 0)   # a float test ``> 0`` may flush it to 0
+        1
+    """
+    return tf.bitcast(tf.cast(magnitude, tf.float32), tf.int32)
 
 
 def _check_threshold(value: Any) -> float:
@@ -226,12 +240,14 @@ class SWC(BitWidthControl, CompressionQuantizer):
     def _po2_codes(scaling: tf.Tensor, threshold: tf.Tensor, bits: tf.Tensor) -> tf.Tensor:
         """Codes ``sign * (j + 1)`` for ``s = sign * 2**-j`` (nearest level), 0 for zero."""
         magnitude = tf.abs(scaling)
-        safe = tf.where(magnitude > 0, magnitude, tf.ones_like(magnitude))
+        magnitude_bits = _magnitude_bits(magnitude)  # integer tests: immune to denormals-are-zero
+        safe = tf.where(magnitude_bits > 0, magnitude, tf.ones_like(magnitude))
         shift = tf.clip_by_value(-round_log2(safe), 0, max_shift_for(bits))
-        smallest = tf.gather(tf.constant(_PO2_SMALLEST), bits)
+        smallest_bits = tf.gather(tf.constant(_PO2_SMALLEST_BITS), bits)
         rounded = pow2(-shift)
-        keep = (magnitude >= smallest) & (rounded >= threshold)
-        signed = tf.where(scaling < 0, -(shift + 1), shift + 1)
+        keep = (magnitude_bits >= smallest_bits) & (rounded >= threshold)
+        negative = tf.bitcast(tf.cast(scaling, tf.float32), tf.int32) < 0  # the sign bit
+        signed = tf.where(negative, -(shift + 1), shift + 1)
         return tf.where(keep, signed, tf.zeros_like(signed))
 
     def _decode_grouped(self, arrays: Mapping[str, Any], params: Mapping[str, Any], layout: FanInLayout,
