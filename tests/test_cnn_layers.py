@@ -19,7 +19,7 @@ import pytest
 tf = pytest.importorskip("tensorflow")
 pytest.importorskip("hls4ml")
 from qkeras import (QActivation, QConv1D, QConv2D, QDense, QDepthwiseConv2D, quantized_bits,  # noqa: E402
-                    quantized_relu)
+                    quantized_po2, quantized_relu)
 
 from keras_wc.datapath import AffineSpec, CompressedSpec, describe_model  # noqa: E402
 from keras_wc.emulate import compare, emulate  # noqa: E402
@@ -70,6 +70,9 @@ BODIES: Dict[str, Callable] = {
                                                       name="c")(x),
     "max_3_stride3_remainder": lambda x: L.MaxPooling2D(3, strides=3)(conv(3, "c")(x)),
     "max_1_stride3": lambda x: L.MaxPooling2D(1, strides=3)(conv(3, "c")(x)),
+    # a QKeras quantized_po2 kernel on hls4ml's Dense, after a wide (12 extra bits) average
+    "qkeras_po2_after_avg": lambda x: QDense(4, kernel_quantizer=quantized_po2(5), name="p")(
+        L.Flatten()(L.AveragePooling2D(3, strides=1, padding="same")(conv(2, "c")(x)))),
 }
 
 

@@ -87,9 +87,9 @@ EXACT_GRID = "exact"
 
 
 def _encoding(method: str, layout: FanInLayout, codes: np.ndarray, params: dict, source: str,
-              grouped: bool = False) -> Encoding:
+              grouped: bool = False, exact: bool = False) -> Encoding:
     arrays = {"codes": codes if grouped else layout.to_groups(codes, NP)}
-    config = {"qkeras": source, GRID_KEY: EXACT_GRID} if grouped else {"qkeras": source}
+    config = {"qkeras": source, GRID_KEY: EXACT_GRID} if grouped or exact else {"qkeras": source}
     return Encoding(method=method, layout=layout, config=config, arrays=arrays, params=params)
 
 
@@ -143,7 +143,8 @@ def encode_qkeras(quantizer: Any, kernel: np.ndarray, kernel_layout: str, layer:
         e_min = int(exponent.min(initial=0))
         _codes_on_grid(values, -e_min, where)
         codes = np.where(values < 0, -1, 1) * (exponent - e_min + 1)
-        return _encoding("po2", layout, codes, {"e_min": e_min}, str(quantizer))
+        # exact: hls4ml's exponent-weight product is not the datapath's on wide inputs
+        return _encoding("po2", layout, codes, {"e_min": e_min}, str(quantizer), exact=True)
     if not _declared_grid(quantizer):
         codes, frac = _exact_per_channel(values, layout, where)
         return _encoding("dfp", layout, codes, {"frac": frac}, str(quantizer), grouped=True)

@@ -217,19 +217,20 @@ def _set_affine_weights(node, spec) -> None:
 
 
 def _set_exact_weights(node, spec) -> None:
-    """hls4ml's own Dense/Conv with a QKeras kernel read exactly (``auto_po2``, binary, ternary...).
+    """hls4ml's own Dense/Conv with a QKeras kernel read exactly (``auto_po2``, binary, ternary, po2...).
 
     The kernel becomes its exact values on the finest output channel's grid (one fixed-point
     type, no quantizer), so hls4ml's products are the datapath's ``codes << align`` and neither
     ``qkeras_factorize_alpha`` nor the binary/ternary passes rewrite it.
     """
-    from keras_wc.methods.base import per_output
+    from keras_wc.methods import method_of
     from keras_wc.quantizers.ops import NP
 
     encoding = spec.encoding
-    frac = per_output(encoding.params["frac"], encoding.layout.n_out)
+    method = method_of(encoding)
+    frac = method.frac(encoding).astype(np.int64)
     top = int(frac.max())
-    codes = encoding.arrays["codes"].astype(np.int64) * (2 ** (top - frac))[:, None, None]
+    codes = method.weight_integers(encoding) * (2 ** (top - frac))[:, None, None]
     bits = max(int(np.max(np.abs(codes), initial=0)).bit_length() + 1, 2)
     if bits > 53:
         raise ValueError(f"layer {node.name!r} ({node.class_name}): its kernel's channels need {bits}-bit codes "

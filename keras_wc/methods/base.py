@@ -184,6 +184,17 @@ class Method:
         """``(G, g)``: bounds of the accumulator and of the partial sums per ``max|x|``."""
         raise NotImplementedError
 
+    def weight_integers(self, encoding: Encoding) -> np.ndarray:
+        """Per weight (grouped layout), the integer it multiplies its input by, on the grid :meth:`frac`.
+
+        Defined by the per-weight methods that QKeras kernels are encoded to (DFP, Po2): an hls4ml
+        Dense/Conv of a QKeras layer then gets these exact values as its weights.
+
+        Raises:
+            NotImplementedError: a method whose weights are not one integer each (SWC, poly, ternary).
+        """
+        raise NotImplementedError(f"method {self.name!r} has no per-weight integers")
+
     # -- emulator ------------------------------------------------------------------------
     def kernel(self, x: np.ndarray, encoding: Encoding) -> KernelResult:
         """``(A, P)`` from grouped inputs ``x`` ``(rows, n_out, n_groups, group_size)``."""

@@ -32,8 +32,11 @@ class DFPMethod(Method):
     frac_param = "frac"
     zero_preserving = True
 
+    def weight_integers(self, encoding: Encoding) -> np.ndarray:
+        return encoding.arrays["codes"].astype(np.int64)
+
     def gains(self, encoding: Encoding) -> Gains:
-        return group_gain(encoding.arrays["codes"].astype(np.int64), 1)
+        return group_gain(self.weight_integers(encoding), 1)
 
     def kernel(self, x: np.ndarray, encoding: Encoding) -> KernelResult:
         """``A = sum c_i x_i`` (the grid of each output is aligned by the epilogue)."""

@@ -40,9 +40,13 @@ class Po2Method(Method):
     def frac(self, encoding: Encoding) -> np.ndarray:
         return per_output(-int(encoding.params["e_min"]), encoding.layout.n_out)
 
-    def gains(self, encoding: Encoding) -> Gains:
+    def weight_integers(self, encoding: Encoding) -> np.ndarray:
+        """``sign * 2**shift`` per weight, on the grid ``-e_min``."""
         sign, shift = po2_shifts(encoding)
-        return group_gain(sign * (np.int64(1) << shift), 1)
+        return sign * (np.int64(1) << shift)
+
+    def gains(self, encoding: Encoding) -> Gains:
+        return group_gain(self.weight_integers(encoding), 1)
 
     def kernel(self, x: np.ndarray, encoding: Encoding) -> KernelResult:
         """``A = sum sign_i (x_i << (e_i - e_min))``: shifts only."""
