@@ -20,14 +20,34 @@ from .base import Argument, Cost, Gains, KernelResult, Method, like, per_output,
 TABLE_ENTRY_BITS = 2
 
 
+def stored_table(encoding: Encoding) -> np.ndarray:
+    """The pattern ROM as stored: ``(n_patterns, group_size)`` entries of -1, 0, +1.
+
+    The codebook has ``n`` columns; a layer whose fan-in is shorter than ``n`` has groups of
+    ``fan_in`` weights (the quantizer pads its patterns with zeros there), so only the first
+    ``group_size`` columns are ever read and only those are stored.
+
+    Args:
+        encoding: a SparseTernary encoding.
+
+    Returns:
+        The table, int64.
+
+    Example:
+        >>> stored_table(SparseTernary(n=8, k=1).encode(np.eye(4, dtype=np.float32))).shape
+        (9, 4)
+    """
+    return np.asarray(encoding.table, dtype=np.int64)[:, :encoding.layout.group_size]
+
+
 def patterns(encoding: Encoding) -> np.ndarray:
-    """``t`` per weight, grouped shape ``(n_out, n_groups, n)``: ``table[codes]``.
+    """``t`` per weight, grouped shape ``(n_out, n_groups, group_size)``: ``table[codes]``.
 
     Example:
         >>> patterns(SparseTernary(n=4, k=1).encode(np.eye(4, dtype=np.float32))).shape
         (4, 1, 4)
     """
-    return np.asarray(encoding.table, dtype=np.int64)[encoding.arrays["codes"].astype(np.int64)]
+    return stored_table(encoding)[encoding.arrays["codes"].astype(np.int64)]
 
 
 class TernaryMethod(Method):
@@ -77,14 +97,14 @@ class TernaryMethod(Method):
                     kernel_bits=encoding.memory_bits)
 
     def table_bits(self, encoding: Encoding) -> int:
-        """The pattern ROM: 2 bits per entry, once per layer."""
-        return int(np.asarray(encoding.table).size) * TABLE_ENTRY_BITS
+        """The pattern ROM as stored (:func:`stored_table`): 2 bits per entry, once per layer."""
+        return int(stored_table(encoding).size) * TABLE_ENTRY_BITS
 
     def arguments(self, encoding: Encoding) -> List[Argument]:
         """codes, the pattern ROM (a local table), delta, mean (``{0}`` without normalization)."""
         mean = encoding.arrays.get("mean")
         return [Argument("codes", encoding.arrays["codes"]),
-                Argument("table", np.asarray(encoding.table, np.int64), local="table_t"),
+                Argument("table", stored_table(encoding), local="table_t"),
                 Argument("delta", encoding.arrays["delta"]),
                 Argument("mean", mean) if mean is not None else Argument("mean", np.zeros(1, np.int64), local="mean_t")]
 
@@ -93,7 +113,7 @@ class TernaryMethod(Method):
         return [f"typedef {type_of('codes')} code_t;", f"typedef {type_of('delta')} delta_t;",
                 f"typedef {type_of('mean') if normalized else 'ap_int<2>'} mean_t;",
                 f"typedef ap_int<{TABLE_ENTRY_BITS}> table_t;",
-                f"static const unsigned n_patterns = {int(np.asarray(encoding.table).shape[0])};",
+                f"static const unsigned n_patterns = {int(stored_table(encoding).shape[0])};",
                 f"static const unsigned n_delta = {int(np.asarray(encoding.arrays['delta']).size)};",
                 f"static const unsigned n_mean = {int(np.asarray(encoding.arrays['mean']).size) if normalized else 1};",
                 f"static const bool normalize = {str(normalized).lower()};"]

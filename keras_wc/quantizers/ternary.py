@@ -112,13 +112,21 @@ class SparseTernary(ControlMixin, CompressionQuantizer):
         return pattern_table(self.n, self.k)
 
     def table_bits(self, shape=None) -> int:
-        """Bits of the pattern ROM (2 bits per entry), once per layer, any kernel ``shape``.
+        """Bits of the pattern ROM (2 bits per entry), once per layer.
+
+        Args:
+            shape: the kernel's shape; a fan-in shorter than ``n`` stores only its ``fan_in``
+                columns of the table. ``None``: the full ``n`` columns.
+
+        Returns:
+            The ROM's bits.
 
         Example:
-            >>> SparseTernary(8, 2).table_bits((64, 10))
-            2064
+            >>> SparseTernary(8, 2).table_bits((64, 10)), SparseTernary(8, 2).table_bits((4, 10))
+            (2064, 1032)
         """
-        return int(self.table.size) * 2
+        columns = self.n if shape is None else self.layout_for(tuple(shape)).group_size
+        return int(self.table.shape[0]) * columns * 2
 
     def max(self) -> float:
         """Largest ternary value, relative to ``delta``."""
