@@ -40,7 +40,7 @@ def scale(values: np.ndarray, scaling: Scaling) -> np.ndarray:
         >>> scale(np.array([[1, -2]]), scaling).tolist()    # multiplier [3, 5], offset [1, 0]
         [[4, -10]]
     """
-    bound = scaling.peak << 1
+    bound = max(scaling.peak, scaling.input_peak * max_abs(np.asarray(scaling.multiplier))) << 1
     x = int_array(values, bound)
     return x * int_array(scaling.multiplier, bound) + int_array(scaling.offset, bound)
 
@@ -49,7 +49,7 @@ def compressed(spec: CompressedSpec, inputs: List[np.ndarray]) -> Output:
     """Grouped fan-in -> method kernel -> align, bias, round_div by ``D`` -> folded BatchNormalization."""
     x = inputs[0]
     batch, layout = x.shape[0], spec.encoding.layout
-    bound = 1 << spec.acc_format.bits
+    bound = max(1 << spec.acc_format.bits, max_abs(x))  # an all-zero kernel's accumulator is narrower than x
     rows = int_array(patches(x, spec.geometry), bound)
     rows = rows.reshape(-1, rows.shape[-1])
     kernel = method_of(spec.encoding).kernel

@@ -16,7 +16,7 @@ from ..hls_include import include_dir
 from ..quantizers.base import Encoding
 from ..quantizers.swc import SWC, denominator_for, max_shift_for
 from .base import (Argument, Cost, Gains, KernelResult, Method, group_gain, like, per_output, shift_sums,
-                   stored_values)
+                   stored_values, wide)
 
 
 class SWCMethod(Method):
@@ -36,9 +36,10 @@ class SWCMethod(Method):
         return np.sign(codes), np.where(codes == 0, 0, shift)
 
     def _multipliers(self, encoding: Encoding) -> np.ndarray:
+        """Per weight ``c`` (fixed) or ``sign * 2**shift`` (po2; Python ints: ``J`` reaches 126 at 8 bits)."""
         if encoding.params["sw_po2"]:
             sign, shift = self.po2_shifts(encoding)
-            return sign * (np.int64(1) << shift)
+            return wide(sign) * (wide(np.ones_like(shift)) << wide(shift))
         return encoding.arrays["codes"].astype(np.int64)
 
     def frac(self, encoding: Encoding) -> np.ndarray:
