@@ -281,6 +281,28 @@ def test_datapath_or_stock_decision(tmp_path):
     assert stock_fc.get_attr("sqnap_spec") is None
 
 
+@pytest.mark.parametrize("io_type", ["io_parallel", "io_stream"])
+@pytest.mark.parametrize("mode", ["stock", "datapath"])
+def test_depth_multiplier_beyond_hls4ml_kernels_is_refused_by_name(tmp_path, mode, io_type):
+    """hls4ml's depthwise kernels compute depth_multiplier=1 only (io_stream: silently wrong)."""
+    hls4ml = pytest.importorskip("hls4ml")
+    import tensorflow as tf
+    from qkeras import QActivation, QDepthwiseConv2D
+
+    import keras_wc.hls  # noqa: F401
+
+    inp = tf.keras.Input((6, 6, 3), name="img")
+    h = QActivation("quantized_relu(4,0)", name="q_in")(inp)
+    out = QDepthwiseConv2D(2, depth_multiplier=2, depthwise_quantizer="quantized_po2(6)", name="dw")(h)
+    model = tf.keras.Model(inp, out)
+    extra = {"input_format": "ufixed<4,0>"} if mode == "datapath" else {}
+    with pytest.raises(ValueError, match=r"^layer 'dw' \(DepthwiseConv2D\): hls4ml's depthwise kernels compute "
+                                         r"depth_multiplier=1 only, this layer has 2; use depth_multiplier=1"):
+        hls4ml.converters.convert_from_keras_model(model, output_dir=str(tmp_path / "prj"), backend="SQNAP",
+                                                   io_type=io_type, **extra)
+    assert not (tmp_path / "prj").exists()
+
+
 # -- QKeras kernels off their declared grid, inside keras_wc models (the datapath) ------------------------
 def _off_grid_models():
     import tensorflow as tf

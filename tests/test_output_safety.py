@@ -215,6 +215,16 @@ def test_refused_settings_write_nothing(tmp_path, model):
     assert os.listdir(tmp_path) == []
 
 
+def test_a_model_computing_nothing_is_refused_and_writes_nothing(tmp_path):
+    """Only inference identities: the output would alias the input (no C++ could declare both)."""
+    inp = tf.keras.Input((4,), name="inp")
+    identities = tf.keras.Model(inp, tf.keras.layers.GaussianNoise(0.1)(tf.keras.layers.Dropout(0.4)(inp)),
+                                name="identities")
+    with pytest.raises(ValueError, match="model 'identities' computes nothing in hardware: .* its input 'inp'"):
+        kh.convert(identities, tmp_path / "prj", input_format="ufixed<8,0>")
+    assert os.listdir(tmp_path) == []
+
+
 # -- project build ---------------------------------------------------------------------------------
 @pytest.fixture
 def small_recipe(tmp_path):

@@ -282,11 +282,34 @@ class Conversion:
         hls_model.config.config[KERAS_NAMES_KEY] = {
             safe: original for safe, original in zip(self.safe_model.input_names, self.model.input_names)
             if safe != original}
+        check_computes_something(hls_model, self.model)
         hls_model.write()
         write_resources(folder, self.specs.values(), self.reuse_factor)
         if self.x_test is not None:
             write_tb_data(folder, self.model, self.x_test, self.specs)
         return hls_model
+
+
+def check_computes_something(hls_model: Any, model: Any) -> None:
+    """Refuse a model whose hardware output is its input (it computes nothing).
+
+    hls4ml removes inference identities (``Dropout``, ``GaussianNoise``, a linear
+    ``Activation``, ...); in a model of nothing else, the top function's output would be its
+    input variable, which the project cannot declare twice.
+
+    Args:
+        hls_model: the hls4ml ``ModelGraph``, after its optimizer passes.
+        model: the user's Keras model (for the message).
+
+    Raises:
+        ValueError: an output is an input, with the model named.
+    """
+    inputs = {variable.name for variable in hls_model.get_input_variables()}
+    aliased = [variable.name for variable in hls_model.get_output_variables() if variable.name in inputs]
+    if aliased:
+        raise ValueError(f"model {model.name!r} computes nothing in hardware: once its inference identities "
+                         f"(Dropout, GaussianNoise, linear activations, ...) are removed its output is its input "
+                         f"{aliased[0]!r}; there is nothing to convert")
 
 
 def prepare_conversion(model: Any, flavor: str = "Vitis", io_type: str = "io_parallel",

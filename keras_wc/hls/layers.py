@@ -31,6 +31,41 @@ def integer_precision(values: np.ndarray) -> IntegerPrecisionType:
     return IntegerPrecisionType(width=magnitude.bit_length() + int(signed), signed=signed)
 
 
+#: the widest weights hls4ml's weight files hold exactly: integers (C++ literals, int64) and fixed-point
+#: values (written through float64's 53-bit significand)
+INTEGER_WEIGHT_BITS, FIXED_WEIGHT_BITS = 64, 53
+
+
+def exact_weights(layer: str, cls: str, what: str, values, limit: int) -> np.ndarray:
+    """``values`` as int64 when every integer fits ``limit`` bits (signed), else a one-line refusal.
+
+    Args:
+        layer: the Keras layer the weights belong to (named in the error).
+        cls: its class.
+        what: what the weights are ("offsets", ...).
+        values: the exact integers (int64 or object arrays of Python ints).
+        limit: :data:`INTEGER_WEIGHT_BITS` or :data:`FIXED_WEIGHT_BITS`.
+
+    Returns:
+        The integers, int64.
+
+    Raises:
+        ValueError: a value needs more than ``limit`` bits, with the layer and the width named.
+
+    Example:
+        >>> exact_weights("bn", "BatchNormalization", "offsets", np.array([3, -4]), FIXED_WEIGHT_BITS).tolist()
+        [3, -4]
+    """
+    values = np.asarray(values)
+    largest = max((abs(int(v)) for v in values.reshape(-1)), default=0)
+    bits = largest.bit_length() + 1
+    if bits > limit:
+        raise ValueError(f"layer {layer!r} ({cls}): its exact {what} need {bits}-bit integers, more than hls4ml's "
+                         f"weight files hold exactly ({limit} bits); quantize its input (a QActivation before it) "
+                         "to narrow them")
+    return values.astype(np.int64)
+
+
 def align_shifts(spec) -> np.ndarray:
     """The epilogue's left shifts: one per layer when all outputs agree, else one per output.
 
@@ -59,13 +94,17 @@ class SQNAPLayer(Layer):
         arrays = [(arg.name, arg.values) for arg in method_of(spec.encoding).arguments(spec.encoding)
                   if arg.local is None]
         arrays.append(("align", align_shifts(spec)))
-        if spec.scaling is not None:
-            arrays += [("scale", spec.scaling.multiplier), ("offset", spec.scaling.offset)]
         for name, values in arrays:
-            data = np.ascontiguousarray(values).astype(np.int64)
-            self.add_weights_variable(name=f"sq_{name}", var_name=f"sq_{name}{{index}}",
-                                      type_name=f"sq_{name}{{index}}_t", precision=integer_precision(data),
-                                      data=data)
+            self._add_integer_weights(name, np.ascontiguousarray(values).astype(np.int64))
+        if spec.scaling is not None:
+            for name, values in (("scale", spec.scaling.multiplier), ("offset", spec.scaling.offset)):
+                self._add_integer_weights(name, exact_weights(spec.scaling.layer, "BatchNormalization",
+                                                              f"folded {name}s", values, INTEGER_WEIGHT_BITS))
+
+    def _add_integer_weights(self, name: str, data: np.ndarray) -> None:
+        """``sq_<name>``: integer weights in their narrowest ``ap_int``/``ap_uint``."""
+        self.add_weights_variable(name=f"sq_{name}", var_name=f"sq_{name}{{index}}",
+                                  type_name=f"sq_{name}{{index}}_t", precision=integer_precision(data), data=data)
 
 
 class SQNAPDense(SQNAPLayer):

@@ -34,6 +34,8 @@ from hls4ml.model.optimizer import ModelOptimizerPass
 from hls4ml.model.types import (FixedPrecisionType, IntegerPrecisionType, NamedType, RoundingMode,
                                 SaturationMode)
 
+from .layers import FIXED_WEIGHT_BITS, exact_weights
+
 #: hls4ml classes that pass integers through unchanged (their result type = the input's)
 PASS_THROUGH = {"Reshape", "Dropout", "Transpose"}
 #: io types the SQNAP kernels implement (io_stream: ``sqnap::*_stream`` wrappers, hls/README.md)
@@ -49,12 +51,19 @@ def fixed_precision(fmt, rounding: Optional[RoundingMode] = None,
                     saturation: Optional[SaturationMode] = None) -> FixedPrecisionType:
     """A keras_wc :class:`~keras_wc.quantizers.FixedPoint` as an hls4ml precision.
 
+    A format whose most significant bit lies below the binary point (negative integer bits,
+    e.g. the output of an all-zero kernel) is widened to 0 integer bits: the same values,
+    zero- or sign-extended. ap_types reads a conversion's rounding bit by its index, and
+    asserts ("Attempting to read bit beyond MSB") when converting such a type to one with
+    fewer fraction bits.
+
     Example:
         >>> from keras_wc.quantizers import FixedPoint
-        >>> str(fixed_precision(FixedPoint(8, 4, True)))
-        'fixed<8,4>'
+        >>> str(fixed_precision(FixedPoint(8, 4, True))), str(fixed_precision(FixedPoint(2, 10, True)))
+        ('fixed<8,4>', 'fixed<10,0>')
     """
-    return FixedPrecisionType(width=int(fmt.bits), integer=int(fmt.bits - fmt.frac), signed=bool(fmt.signed),
+    integer = int(fmt.bits - fmt.frac)
+    return FixedPrecisionType(width=int(fmt.bits) - min(integer, 0), integer=max(integer, 0), signed=bool(fmt.signed),
                               rounding_mode=rounding, saturation_mode=saturation)
 
 
@@ -118,6 +127,37 @@ def compression_quantizer_layers(keras_model) -> List[str]:
             if any(is_compression_quantizer(item) for item in items) and layer.name not in found:
                 found.append(layer.name)
     return found
+
+
+#: hls4ml classes whose kernels compute ``depth_multiplier=1`` only (``nnet_sepconv*``): the
+#: io_parallel kernel asserts, the io_stream one writes wrong values without a word
+DEPTHWISE_CLASSES = {"DepthwiseConv1D", "DepthwiseConv2D", "SeparableConv1D", "SeparableConv2D"}
+
+
+class RefuseKernelLimits(ModelOptimizerPass):
+    """Refuse, by layer name, what hls4ml's own kernels would compute wrongly (both modes).
+
+    A plain-QKeras ``QDepthwiseConv2D``/``SeparableConv2D`` goes through hls4ml's depthwise
+    kernels, which handle a depth multiplier of 1 only; a keras_wc-quantized depthwise layer is an
+    ``SQNAPDepthwiseConv2D`` and computes any multiplier.
+
+    Example:
+        >>> hls4ml.converters.convert_from_keras_model(multiplier_2_model, backend="SQNAP")
+        Traceback (most recent call last):
+        ValueError: layer 'dw' (DepthwiseConv2D): hls4ml's depthwise kernels compute depth_multiplier=1 only ...
+    """
+
+    def __init__(self):
+        self.name = "kernel_limits"
+
+    def transform(self, model) -> bool:
+        for node in model.get_layers():
+            multiplier = node.get_attr("depth_multiplier", 1)
+            if node.class_name in DEPTHWISE_CLASSES and multiplier != 1:
+                raise ValueError(f"layer {node.name!r} ({node.class_name}): hls4ml's depthwise kernels compute "
+                                 f"depth_multiplier=1 only, this layer has {multiplier}; use depth_multiplier=1 "
+                                 "or a keras_wc quantizer (computed by the SQNAP kernels)")
+        return False
 
 
 class DescribeModel(ModelOptimizerPass):
@@ -205,10 +245,10 @@ def _set_affine_weights(node, spec) -> None:
     result format without rounding (:class:`~keras_wc.datapath.specs.AffineSpec`).
     """
     fmt = spec.scaling.multiplier_format
-    multiplier = np.asarray(spec.scaling.multiplier).astype(np.int64)
+    multiplier, offset = (exact_weights(node.name, node.class_name, what, values, FIXED_WEIGHT_BITS)
+                          for what, values in (("scales", spec.scaling.multiplier), ("offsets", spec.scaling.offset)))
     node.add_weights_variable(name="scale", var_name="s{index}", type_name="scale{index}_t",
                               precision=fixed_precision(fmt), data=multiplier * 2.0 ** -fmt.frac)
-    offset = np.asarray(spec.scaling.offset).astype(np.int64)
     frac = int(spec.output_format.frac)
     bits = max(int(np.max(np.abs(offset), initial=0)).bit_length() + 1, 2)
     node.add_weights_variable(name="bias", var_name="b{index}", type_name="bias{index}_t",
@@ -361,6 +401,41 @@ class DataflowForPixelLoops(ModelOptimizerPass):
         return False
 
 
+#: IR classes that read a flattened io_stream input whole, whatever its packing
+FLAT_STREAM_READERS = {"Dense", "SQNAPDense"}
+
+
+class RepackStreamFlatten(ModelOptimizerPass):
+    """io_stream: a Flatten read by anything but a Dense is repacked, not made in place.
+
+    hls4ml's ``inplace_stream_flatten`` makes every inner Flatten an alias of its input stream,
+    right for a Dense (which gathers the whole input from any packing) but wrong for an
+    activation, a BatchNormalization or a merge, which then read one pixel's pack as the whole
+    vector. Such a Flatten becomes hls4ml's ``Repack`` (``nnet::repack_stream``) here, as
+    hls4ml's ``reshape_stream`` does for a Flatten that is a model output.
+    """
+
+    def __init__(self):
+        self.name = "repack_stream_flatten"
+
+    def transform(self, model) -> bool:
+        from hls4ml.backends.fpga.passes.repack_stream import Repack
+
+        if model.config.get_config_value("IOType") != "io_stream":
+            return False
+        for node in list(model.get_layers()):
+            if node.class_name != "Reshape" or len(node.get_output_variable().shape) != 1:
+                continue
+            readers = [other for other in model.get_layers() if node.outputs[0] in other.inputs]
+            if all(reader.class_name in FLAT_STREAM_READERS for reader in readers):
+                continue  # read by Dense layers only, or the model's output (hls4ml's reshape_stream)
+            repack = model.make_node(Repack, f"repack_{node.name}", {"target_shape": node.get_attr("target_shape")},
+                                     node.inputs.copy())
+            repack.get_output_variable().type.precision = node.get_output_variable().type.precision
+            model.replace_node(node, repack)
+        return False
+
+
 #: the ``sqnap:types`` flow, in order
-PASSES = {"describe": DescribeModel, "fold_batchnorm": FoldBatchNorm, "assign_types": AssignTypes,
-          "pipeline_style": DataflowForPixelLoops}
+PASSES = {"kernel_limits": RefuseKernelLimits, "describe": DescribeModel, "fold_batchnorm": FoldBatchNorm, "assign_types": AssignTypes,
+          "pipeline_style": DataflowForPixelLoops, "repack_stream_flatten": RepackStreamFlatten}
