@@ -18,12 +18,14 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import time
 import traceback
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional
 
+import numpy as np
 from hypothesis import HealthCheck, assume, given, seed, settings
 from hypothesis import strategies as st
 
@@ -80,12 +82,59 @@ def check_emulator(model: Any, description: Description) -> None:
 
 
 def check_csim(model: Any, description: Description, io_type: str, flavor: str) -> None:
-    """The g++ C simulation of the converted project equals the emulator bit for bit, on every sample."""
+    """The g++ C simulation of the converted project equals the emulator bit for bit, on every sample.
+
+    Two documented refusals pass when they are true (:func:`check_refusal`).
+    """
     from keras_wc.testing import assert_csim_bit_exact
 
-    result = assert_csim_bit_exact(model, sample_inputs(description, CSIM_SAMPLES),
-                                   input_format=description["input_format"], io_type=io_type, flavor=flavor)
+    x = sample_inputs(description, CSIM_SAMPLES)
+    try:
+        result = assert_csim_bit_exact(model, x, input_format=description["input_format"], io_type=io_type,
+                                       flavor=flavor)
+    except ValueError as refusal:
+        check_refusal(model, description, x, str(refusal))
+        return
     assert result.bit_exact == result.total == CSIM_SAMPLES, result.summary()
+
+
+def check_refusal(model: Any, description: Description, x: np.ndarray, message: str) -> None:
+    """A conversion refused with ``message`` must be refused for the reason it gives.
+
+    * "computes nothing in hardware": Keras returns the input, value for value;
+    * "more than hls4ml's weight files hold exactly": the named BatchNormalization's exact
+      multipliers or offsets do need the stated width, beyond the stated limit;
+    * "hls4ml's depthwise kernels compute depth_multiplier=1 only": the named layer has another
+      multiplier and no keras_wc quantizer (it would go through hls4ml's kernels).
+
+    Any other refusal fails the check.
+    """
+    from keras_wc.datapath import describe_model
+
+    if "computes nothing in hardware" in message:
+        y = np.asarray(model(x, training=False))
+        assert np.array_equal(y.reshape(len(x), -1), x.reshape(len(x), -1)), f"refused, yet it computes: {message}"
+        return
+    depthwise = re.match(r"layer '(\w+)' \(\w+\): hls4ml's depthwise kernels compute depth_multiplier=1 only, "
+                         r"this layer has (\d+)", message)
+    if depthwise is not None:
+        from keras_wc.methods import is_compression_quantizer
+
+        layer = model.get_layer(depthwise.group(1))
+        assert layer.depth_multiplier == int(depthwise.group(2)) != 1, f"refused, yet {message}"
+        assert not is_compression_quantizer(getattr(layer, "depthwise_quantizer_internal", None)), \
+            f"a keras_wc depthwise layer refused: {message}"
+        return
+    wide = re.match(r"layer '(\w+)' \(\w+\): its exact [\w ]+ need (\d+)-bit integers, more than hls4ml's weight "
+                    r"files hold exactly \((\d+) bits\)", message)
+    if wide is None:
+        raise AssertionError(f"an undocumented refusal: {message}")
+    layer, bits, limit = wide.group(1), int(wide.group(2)), int(wide.group(3))
+    scalings = [spec.scaling for spec in describe_model(model, description["input_format"])
+                if getattr(spec, "scaling", None) is not None and spec.scaling.layer == layer]
+    widths = [max(abs(int(v)) for v in np.ravel(values)).bit_length() + 1
+              for scaling in scalings for values in (scaling.multiplier, scaling.offset)]
+    assert bits > limit and bits in widths, f"refused for {bits} bits, but {layer!r} needs {widths}: {message}"
 
 
 def run_check(case: Case, model: Any) -> None:

@@ -42,13 +42,13 @@ INPUT_FORMATS = ("ufixed<8,0>", "fixed<8,3>", "ufixed<6,2>", "fixed<10,1>", "ufi
 #: Layer combinations left out of the fuzz runs while the bug each one hits is open; each has a
 #: regression file in tests/fuzz_regressions/ (failing until the fix). Set an entry to True to
 #: generate the combination again (docs/fuzzing.md).
-KNOWN_BUGS = {
-    "ternary_n_above_fan_in": False,  # SparseTernary(n) with n > the layer's fan-in: the emulator crashes
-    "swc_po2_7_8_bits": False,  # SWC(sw_format="po2", sw_bits=8): emulator far from Keras; 7: csim != emulator
-    "io_stream_after_flatten": False,  # io_stream: a Flatten feeding anything but QDense: wrong values, crashes
-    "output_aliases_input": False,  # nothing computed in HLS: the output aliases the input, g++ fails
-    "all_zero_kernel": False,  # an all-zero kernel then a QActivation: the C simulation aborts (ap_private)
-    "wide_values": False,  # > 62-bit tensors into a compressed layer or BatchNormalization: OverflowError
+KNOWN_BUGS = {  # all fixed (docs/fuzzing.md, "Bugs the fuzzer found"); each keeps its regression file
+    "ternary_n_above_fan_in": True,  # SparseTernary(n) with n > fan-in: the ROM stores fan-in columns
+    "swc_po2_7_8_bits": True,  # SWC po2 at 7/8 bits: shifts up to 126 bits, gains in Python ints
+    "io_stream_after_flatten": True,  # io_stream Flatten read by a non-Dense: repacked (sqnap:repack_stream_flatten)
+    "output_aliases_input": True,  # a model computing nothing in hardware: refused by name
+    "all_zero_kernel": True,  # a format below the binary point: widened to 0 integer bits in HLS
+    "wide_values": True,  # > 62-bit tensors emulated in Python ints; > 53/64-bit weights refused by name
 }
 #: layers that surely compute something in HLS (a model of only reshapes, identities and activations
 #: may have its output aliased to its input: known bug "output_aliases_input")
