@@ -26,7 +26,7 @@ RUNTIME = [
     "pyyaml",
 ]
 EXTRAS = {
-    "test": ["pytest>=7", "hypothesis>=6", "pytest-timeout"],
+    "test": ["pytest>=7", "hypothesis>=6", "pytest-timeout", "pytest-xdist>=3"],
     "notebooks": ["ipykernel", "nbclient>=0.7", "nbformat>=5"],
     "pandas": ["pandas"],
 }
