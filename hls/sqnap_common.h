@@ -27,10 +27,22 @@
 //                         the outputs pack by pack (conv: one output pixel per reuse_factor cycles).
 //   A Core is a struct with
 //     template<class data_T, class res_T, class CONFIG_T, unsigned NV, unsigned N_OUT>
-//     static void outputs(const x_t fan[NV][PAD], res_T res[N_OUT], weights..., align, bias)
-//   that forms each output's integer A and writes res[o] = finish<data_T, res_T, CONFIG_T>(A, o, align, bias).
+//     static void outputs(const x_t fan[NV][PAD], res_T res[N_OUT], unsigned o0, weights..., align, bias)
+//   that forms the integer A of outputs o = o0 .. o0 + CONFIG_T::outputs_per_round - 1 (those
+//   below N_OUT) and writes res[o] = finish<data_T, res_T, CONFIG_T>(A, o, align, bias).
 //   NV = number of fan-in vectors (1, or n_chan for depthwise), output o reads vector
 //   fan_vector_of<NV, N_OUT>(o).
+//
+// Two architectures per layer (CONFIG_T::strategy, hls4ml's Strategy):
+//   latency  : every output of a pixel in one round (outputs_per_round = n_out), the pixel (or
+//              the Dense) pipelined at II = reuse_factor; the weights are constants folded into
+//              the datapath (shift-add trees).
+//   resource : the SQNAP processor. The weight arrays are ROMs reshaped so that one word holds
+//              one round's codes (ARRAY_RESHAPE cyclic, depth = number of rounds); a pipelined
+//              Rounds loop (II = 1) computes outputs_per_round = ceil(n_out / reuse_factor)
+//              outputs per cycle on that many processing elements, each fan-in wide, with one
+//              full multiplier per group (SWC, poly) or per output (ternary) — the rest of the
+//              products are code x input shift-adds on codes read from the ROM.
 //
 // HLS pragmas are written through SQNAP_PRAGMA(HLS ...) (C99 _Pragma), emitted when __SYNTHESIS__
 // (Vivado/Vitis HLS) or SQNAP_EMIT_PRAGMAS is defined, so that plain g++ -Wall (C simulation)
@@ -105,6 +117,18 @@ template <int W> struct int_view<ap_uint<W> > {
     typedef ap_uint<W> type;
     static const int frac = 0;
     static type get(const ap_uint<W> &x) { return x; }
+};
+
+// CONFIG_T::strategy (hls4ml's Strategy of the layer)
+enum strategy_t { latency = 0, resource = 1 };
+
+// The values one Resource round reads from an array of PER_OUTPUT values per output: the factor
+// of its cyclic ROM reshape (one ROM word per round). whole_array<N>: an array every round reads.
+template <class CONFIG_T, unsigned PER_OUTPUT> struct round_words {
+    static const unsigned value = CONFIG_T::outputs_per_round * PER_OUTPUT;
+};
+template <unsigned N> struct whole_array {
+    static const unsigned value = N;
 };
 
 // ----------------------------------------------------------------------------------------
@@ -235,15 +259,23 @@ inline P fan_sum(const X *x, const C *c, unsigned o) {
 template <class Term> struct per_weight_core {
     template <class data_T, class res_T, class CONFIG_T, unsigned NV, unsigned N_OUT>
     static void outputs(const typename int_view<data_T>::type fan[NV][CONFIG_T::n_groups * CONFIG_T::group_size],
-                        res_T res[N_OUT],
+                        res_T res[N_OUT], unsigned o0,
                         const typename CONFIG_T::code_t codes[N_OUT * CONFIG_T::n_groups * CONFIG_T::group_size],
                         const typename CONFIG_T::align_t align[CONFIG_T::n_align],
                         const typename CONFIG_T::bias_t bias[N_OUT]) {
         SQNAP_PRAGMA(HLS INLINE)
         typedef typename CONFIG_T::accum_t accum_t;
+        const unsigned U = CONFIG_T::outputs_per_round;
+        typedef round_words<CONFIG_T, CONFIG_T::n_groups * CONFIG_T::group_size> code_words;
+        static_assert(code_words::value <= N_OUT * CONFIG_T::n_groups * CONFIG_T::group_size, "ROM word > array");
+        if (CONFIG_T::strategy == resource) {  // ROM: one word = one round's codes
+            SQNAP_PRAGMA(HLS ARRAY_RESHAPE variable=codes cyclic factor=code_words::value)
+        }
         // loop Outputs
-        for (unsigned o = 0; o < N_OUT; o++) {
+        for (unsigned u = 0; u < U; u++) {
             SQNAP_PRAGMA(HLS UNROLL)
+            const unsigned o = o0 + u;
+            if (o >= N_OUT) continue;
             const unsigned v = fan_vector_of<NV, N_OUT>(o);
             accum_t acc = fan_sum<Term, accum_t, CONFIG_T::n_groups, CONFIG_T::group_size>(fan[v], codes, o);
             res[o] = finish<data_T, res_T, CONFIG_T>(acc, o, align, bias);
@@ -383,6 +415,26 @@ template <class C1> struct conv1d_as_2d : C1 {
 // ----------------------------------------------------------------------------------------
 // loop skeletons
 
+// All N_OUT outputs of one fan-in: ceil(N_OUT / outputs_per_round) rounds of Core::outputs.
+// latency: one round, inside the caller's pipelined region; resource: the Rounds loop is the
+// pipeline (II = 1, one ROM word per round), so outputs_per_round processing elements serve
+// every output.
+template <class Core, class data_T, class res_T, class CONFIG_T, unsigned NV, unsigned N_OUT, class... W>
+void all_outputs(const typename int_view<data_T>::type fan[NV][CONFIG_T::n_groups * CONFIG_T::group_size],
+                 res_T res[N_OUT], const W &...w) {
+    SQNAP_PRAGMA(HLS INLINE)
+    const unsigned U = CONFIG_T::outputs_per_round, ROUNDS = (N_OUT + U - 1) / U;
+    static_assert(U >= 1 && U <= N_OUT, "outputs_per_round must be in 1..n_out");
+    static_assert(CONFIG_T::strategy == resource || U == N_OUT, "latency computes every output in one round");
+// loop Rounds
+    for (unsigned r = 0; r < ROUNDS; r++) {
+        if (CONFIG_T::strategy == resource) {
+            SQNAP_PRAGMA(HLS PIPELINE II=1)
+        }
+        Core::template outputs<data_T, res_T, CONFIG_T, NV, N_OUT>(fan, res, r * U, w...);
+    }
+}
+
 // Dense, io_parallel: one pipelined call, II = reuse_factor.
 template <class Core, class data_T, class res_T, class CONFIG_T, class... W>
 void dense_driver(const data_T data[CONFIG_T::n_in], res_T res[CONFIG_T::n_out], const W &...w) {
@@ -397,7 +449,7 @@ void dense_driver(const data_T data[CONFIG_T::n_in], res_T res[CONFIG_T::n_out],
         SQNAP_PRAGMA(HLS UNROLL)
         fan[0][j] = j < CONFIG_T::n_in ? x_t(int_view<data_T>::get(data[j < CONFIG_T::n_in ? j : 0])) : x_t(0);
     }
-    Core::template outputs<data_T, res_T, CONFIG_T, 1, CONFIG_T::n_out>(fan, res, w...);
+    all_outputs<Core, data_T, res_T, CONFIG_T, 1, CONFIG_T::n_out>(fan, res, w...);
 }
 
 // One output pixel (oy, ox) of a Conv2D / depthwise Conv2D: gather the receptive field from the
@@ -415,11 +467,12 @@ void conv_pixel(const Source &src, unsigned oy, unsigned ox, res_T out[CONFIG_T:
     x_t fan[NV][PAD];
     SQNAP_PRAGMA(HLS ARRAY_PARTITION variable=fan complete dim=0)
     gather<data_T, CONFIG_T>(src, oy, ox, fan);
-    Core::template outputs<data_T, res_T, CONFIG_T, NV, CONFIG_T::n_filt>(fan, out, w...);
+    all_outputs<Core, data_T, res_T, CONFIG_T, NV, CONFIG_T::n_filt>(fan, out, w...);
 }
 
 // Conv2D / depthwise Conv2D, io_parallel: output pixels in raster order, channel-last
-// (res[(oy*out_width + ox)*n_filt + f]); one pixel per reuse_factor cycles.
+// (res[(oy*out_width + ox)*n_filt + f]); latency: one pixel per reuse_factor cycles; resource:
+// one pixel per ceil(n_filt / outputs_per_round) rounds.
 template <class Core, class data_T, class res_T, class CONFIG_T, class... W>
 void conv2d_driver(const data_T data[CONFIG_T::in_height * CONFIG_T::in_width * CONFIG_T::n_chan],
                    res_T res[CONFIG_T::out_height * CONFIG_T::out_width * CONFIG_T::n_filt], const W &...w) {
@@ -429,7 +482,9 @@ void conv2d_driver(const data_T data[CONFIG_T::in_height * CONFIG_T::in_width * 
     for (unsigned oy = 0; oy < CONFIG_T::out_height; oy++) {
     // loop OutX
         for (unsigned ox = 0; ox < CONFIG_T::out_width; ox++) {
-            SQNAP_PRAGMA(HLS PIPELINE II=CONFIG_T::reuse_factor)
+            if (CONFIG_T::strategy == latency) {
+                SQNAP_PRAGMA(HLS PIPELINE II=CONFIG_T::reuse_factor)
+            }
             res_T out[NF];
             SQNAP_PRAGMA(HLS ARRAY_PARTITION variable=out complete)
             conv_pixel<Core, data_T, res_T, CONFIG_T>(src, oy, ox, out, w...);
@@ -446,11 +501,27 @@ void conv2d_driver(const data_T data[CONFIG_T::in_height * CONFIG_T::in_width * 
 // io_parallel entry points: one per layer kind, generic over the method's Core. The weights
 // W... are the method's arrays in its argument order, then align, then bias (docs/hls_api.md).
 
-// Dense: one pipelined call, II = reuse_factor.
+// The Dense computation as scheduled by its strategy. latency: one pipelined region, II =
+// reuse_factor; resource: the Rounds loop inside dense_driver is the pipeline.
+template <unsigned STRATEGY> struct dense_schedule {
+    template <class Core, class data_T, class res_T, class CONFIG_T, class... W>
+    static void run(const data_T data[CONFIG_T::n_in], res_T res[CONFIG_T::n_out], const W &...w) {
+        SQNAP_PRAGMA(HLS PIPELINE II=CONFIG_T::reuse_factor)
+        dense_driver<Core, data_T, res_T, CONFIG_T>(data, res, w...);
+    }
+};
+template <> struct dense_schedule<resource> {
+    template <class Core, class data_T, class res_T, class CONFIG_T, class... W>
+    static void run(const data_T data[CONFIG_T::n_in], res_T res[CONFIG_T::n_out], const W &...w) {
+        dense_driver<Core, data_T, res_T, CONFIG_T>(data, res, w...);
+    }
+};
+
+// Dense.
 template <class Core, class data_T, class res_T, class CONFIG_T, class... W>
 void dense(const data_T data[CONFIG_T::n_in], res_T res[CONFIG_T::n_out], const W &...w) {
-    SQNAP_PRAGMA(HLS PIPELINE II=CONFIG_T::reuse_factor)
-    dense_driver<Core, data_T, res_T, CONFIG_T>(data, res, w...);
+    SQNAP_PRAGMA(HLS INLINE)
+    dense_schedule<CONFIG_T::strategy>::template run<Core, data_T, res_T, CONFIG_T>(data, res, w...);
 }
 
 // Conv2D / depthwise Conv2D: output pixels in raster order, one per reuse_factor cycles.
@@ -513,13 +584,6 @@ template <class P, unsigned N, class T> void write_packs(hls::stream<P> &out, co
     }
 }
 
-// The io_parallel Dense computation as its own pipelined region (II = reuse_factor).
-template <class Core, class data_T, class res_T, class CONFIG_T, class... W>
-void dense_pipelined(const data_T data[CONFIG_T::n_in], res_T res[CONFIG_T::n_out], const W &...w) {
-    SQNAP_PRAGMA(HLS PIPELINE II=CONFIG_T::reuse_factor)
-    dense_driver<Core, data_T, res_T, CONFIG_T>(data, res, w...);
-}
-
 // Dense, io_stream: n_in / data_T::size packs in, n_out / res_T::size packs out.
 template <class Core, class data_T, class res_T, class CONFIG_T, class... W>
 void dense_stream(hls::stream<data_T> &data, hls::stream<res_T> &res, const W &...w) {
@@ -530,13 +594,13 @@ void dense_stream(hls::stream<data_T> &data, hls::stream<res_T> &res, const W &.
     out_t y[CONFIG_T::n_out];
     SQNAP_PRAGMA(HLS ARRAY_PARTITION variable=y complete)
     read_packs<data_T, CONFIG_T::n_in>(data, x);
-    dense_pipelined<Core, in_t, out_t, CONFIG_T>(x, y, w...);
+    dense_schedule<CONFIG_T::strategy>::template run<Core, in_t, out_t, CONFIG_T>(x, y, w...);
     write_packs<res_T, CONFIG_T::n_out>(res, y);
 }
 
 // Conv2D / depthwise Conv2D, io_stream, through a line buffer of filt_height rows: output rows in
 // raster order, each after the input rows its windows need; one output pixel per reuse_factor
-// cycles, written as it is done (n_filt / res_T::size packs per pixel; hls4ml: res_T::size = n_filt).
+// cycles (latency) or per ceil(n_filt / outputs_per_round) rounds (resource), written as it is done (n_filt / res_T::size packs per pixel; hls4ml: res_T::size = n_filt).
 template <class Core, class data_T, class res_T, class CONFIG_T, class... W>
 void conv2d_stream(hls::stream<data_T> &data, hls::stream<res_T> &res, const W &...w) {
     typedef typename data_T::value_type in_t;
@@ -552,7 +616,9 @@ void conv2d_stream(hls::stream<data_T> &data, hls::stream<res_T> &res, const W &
         load_rows<(KH > SH ? KH : SH), KH, H, N_ROW>(data, rows, loaded, last_row_of<KH, SH, CONFIG_T::pad_top>(oy));
     // loop StreamOutX
         for (unsigned ox = 0; ox < CONFIG_T::out_width; ox++) {
-            SQNAP_PRAGMA(HLS PIPELINE II=CONFIG_T::reuse_factor)
+            if (CONFIG_T::strategy == latency) {
+                SQNAP_PRAGMA(HLS PIPELINE II=CONFIG_T::reuse_factor)
+            }
             out_t y[CONFIG_T::n_filt];
             SQNAP_PRAGMA(HLS ARRAY_PARTITION variable=y complete)
             conv_pixel<Core, in_t, out_t, CONFIG_T>(src, oy, ox, y, w...);

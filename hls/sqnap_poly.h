@@ -22,7 +22,7 @@ namespace sqnap {
 struct poly_core {
     template <class data_T, class res_T, class CONFIG_T, unsigned NV, unsigned N_OUT>
     static void outputs(const typename int_view<data_T>::type fan[NV][CONFIG_T::n_groups * CONFIG_T::group_size],
-                        res_T res[N_OUT],
+                        res_T res[N_OUT], unsigned o0,
                         const typename CONFIG_T::code_t codes[N_OUT * CONFIG_T::n_groups * CONFIG_T::group_size],
                         const typename CONFIG_T::coef_t coef[CONFIG_T::n_coef_out * CONFIG_T::n_groups * (CONFIG_T::degree + 1)],
                         const typename CONFIG_T::align_t align[CONFIG_T::n_align],
@@ -47,9 +47,20 @@ struct poly_core {
                 if (shared) a_s0[v] += coef[g * NC] * s0[v][g];
             }
         }
+        const unsigned U = CONFIG_T::outputs_per_round;
+        typedef round_words<CONFIG_T, NG * GS> code_words;
+        typedef typename select<shared, whole_array<NG * NC>, round_words<CONFIG_T, NG * NC> >::type coef_words;
+        static_assert(code_words::value <= N_OUT * NG * GS && coef_words::value <= CONFIG_T::n_coef_out * NG * NC,
+                      "ROM word > array");
+        if (CONFIG_T::strategy == resource) {  // ROMs: one word = one round's codes / coefficients
+            SQNAP_PRAGMA(HLS ARRAY_RESHAPE variable=codes cyclic factor=code_words::value)
+            SQNAP_PRAGMA(HLS ARRAY_RESHAPE variable=coef cyclic factor=coef_words::value)
+        }
         // loop Outputs
-        for (unsigned o = 0; o < N_OUT; o++) {
+        for (unsigned u = 0; u < U; u++) {
             SQNAP_PRAGMA(HLS UNROLL)
+            const unsigned o = o0 + u;
+            if (o >= N_OUT) continue;
             const unsigned v = fan_vector_of<NV, N_OUT>(o);
             const unsigned co = per_out_index<CONFIG_T::n_coef_out>(o);
             accum_t acc = 0;

@@ -18,7 +18,7 @@ namespace sqnap {
 struct swc_core {
     template <class data_T, class res_T, class CONFIG_T, unsigned NV, unsigned N_OUT>
     static void outputs(const typename int_view<data_T>::type fan[NV][CONFIG_T::n_groups * CONFIG_T::group_size],
-                        res_T res[N_OUT],
+                        res_T res[N_OUT], unsigned o0,
                         const typename CONFIG_T::code_t codes[N_OUT * CONFIG_T::n_groups * CONFIG_T::group_size],
                         const typename CONFIG_T::maw_t maw[N_OUT * CONFIG_T::n_groups],
                         const typename CONFIG_T::align_t align[CONFIG_T::n_align],
@@ -29,9 +29,19 @@ struct swc_core {
         typedef typename select<CONFIG_T::sw_po2, po2_term<J + 1, -1>, mul_term>::type Term;
         typedef typename CONFIG_T::accum_t accum_t;
         typedef typename CONFIG_T::psum_t psum_t;
+        const unsigned U = CONFIG_T::outputs_per_round;
+        typedef round_words<CONFIG_T, NG * GS> code_words;
+        typedef round_words<CONFIG_T, NG> maw_words;
+        static_assert(code_words::value <= N_OUT * NG * GS && maw_words::value <= N_OUT * NG, "ROM word > array");
+        if (CONFIG_T::strategy == resource) {  // ROMs: one word = one round's codes / MAWs
+            SQNAP_PRAGMA(HLS ARRAY_RESHAPE variable=codes cyclic factor=code_words::value)
+            SQNAP_PRAGMA(HLS ARRAY_RESHAPE variable=maw cyclic factor=maw_words::value)
+        }
     // loop Outputs
-        for (unsigned o = 0; o < N_OUT; o++) {
+        for (unsigned u = 0; u < U; u++) {
             SQNAP_PRAGMA(HLS UNROLL)
+            const unsigned o = o0 + u;
+            if (o >= N_OUT) continue;
             const unsigned v = fan_vector_of<NV, N_OUT>(o);
             accum_t acc = 0;
         // loop Groups

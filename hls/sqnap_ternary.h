@@ -20,7 +20,7 @@ namespace sqnap {
 struct ternary_core {
     template <class data_T, class res_T, class CONFIG_T, unsigned NV, unsigned N_OUT>
     static void outputs(const typename int_view<data_T>::type fan[NV][CONFIG_T::n_groups * CONFIG_T::group_size],
-                        res_T res[N_OUT],
+                        res_T res[N_OUT], unsigned o0,
                         const typename CONFIG_T::code_t codes[N_OUT * CONFIG_T::n_groups],
                         const typename CONFIG_T::table_t table[CONFIG_T::n_patterns][CONFIG_T::group_size],
                         const typename CONFIG_T::delta_t delta[CONFIG_T::n_delta],
@@ -39,9 +39,24 @@ struct ternary_core {
             SQNAP_PRAGMA(HLS UNROLL)
             sum_x[v] = CONFIG_T::normalize ? input_sum<psum_t, NG * GS>(fan[v], 0) : psum_t(0);
         }
+        const unsigned U = CONFIG_T::outputs_per_round;
+        typedef round_words<CONFIG_T, NG> code_words;
+        typedef round_words<CONFIG_T, 1> output_words;
+        static_assert(code_words::value <= N_OUT * NG && output_words::value <= N_OUT, "ROM word > array");
+        if (CONFIG_T::strategy == resource) {  // ROM: one word = one round's pattern indices
+            SQNAP_PRAGMA(HLS ARRAY_RESHAPE variable=codes cyclic factor=code_words::value)
+        }
+        if (CONFIG_T::strategy == resource && CONFIG_T::n_delta > 1) {
+            SQNAP_PRAGMA(HLS ARRAY_RESHAPE variable=delta cyclic factor=output_words::value)
+        }
+        if (CONFIG_T::strategy == resource && CONFIG_T::n_mean > 1) {
+            SQNAP_PRAGMA(HLS ARRAY_RESHAPE variable=mean cyclic factor=output_words::value)
+        }
         // loop Outputs
-        for (unsigned o = 0; o < N_OUT; o++) {
+        for (unsigned u = 0; u < U; u++) {
             SQNAP_PRAGMA(HLS UNROLL)
+            const unsigned o = o0 + u;
+            if (o >= N_OUT) continue;
             const unsigned v = fan_vector_of<NV, N_OUT>(o);
             psum_t p = 0;
             // loop Groups

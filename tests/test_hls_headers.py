@@ -120,7 +120,7 @@ def _cases():
     conv_valid = dict(kind="conv2d", in_h=5, in_w=6, n_chan=2, kh=2, kw=3, stride=1, padding="valid", n_filt=3)
     dw = dict(kind="conv2d", in_h=5, in_w=5, n_chan=3, kh=3, kw=3, stride=2, padding="same", n_filt=6,
               depthwise=True)
-    return [
+    latency = [
         dict(name="swc_fixed_dense", method="swc", sw_bits=4, sw_po2=False, group=4, data="s10_4", **dense),
         dict(name="swc_po2_dense", method="swc", sw_bits=3, sw_po2=True, group=6, data="s10_4", **dense),
         dict(name="swc_fixed_conv_kernel", method="swc", sw_bits=5, sw_po2=False, group="kernel", data="u8_3",
@@ -141,6 +141,12 @@ def _cases():
         dict(name="poly2_conv_kernel", method="poly", degree=2, levels=4, group="kernel", shared=False,
              data="s10_4", **conv_valid),
     ]
+    # the Resource architecture: per_round outputs per round, the last round partly empty
+    per_round = {"swc_fixed_dense": 2, "swc_po2_conv": 2, "dfp_depthwise": 4, "po2_dense": 3,
+                 "ternary_conv_4_1_norm": 3, "ternary_dense_8_2": 4, "poly1_conv_layer": 3, "poly2_dense": 2}
+    resource = [dict(case, name=f"{case['name']}_resource", per_round=per_round[case["name"]])
+                for case in latency if case["name"] in per_round]
+    return latency + resource
 
 
 def _geometry(case):
@@ -354,6 +360,8 @@ def _config(case, k):
     u("n_groups", case["n_groups"])
     u("group_size", case["group_size"])
     u("reuse_factor", 1)
+    lines.append(f"  static const unsigned strategy = sqnap::{'resource' if case.get('per_round') else 'latency'};")
+    u("outputs_per_round", case.get("per_round") or case["n_out_units"])
     if case["kind"] == "dense":
         u("n_in", case["n_in"])
         u("n_out", case["n_out"])

@@ -78,6 +78,7 @@ static void load_x(in84_t x[3]) {
 // SWC fixed, sw_bits = 4 -> D = 7; maw_frac = 2; groups of 2 over n_in = 3 (last group padded)
 struct swc_fixed_cfg {
     static const unsigned n_in = 3, n_out = 4, n_groups = 2, group_size = 2, reuse_factor = 1;
+    static const unsigned strategy = sqnap::latency, outputs_per_round = n_out;
     static const unsigned sw_bits = 4;
     static const bool sw_po2 = false;
     static const int maw_frac = 2;
@@ -91,7 +92,11 @@ struct swc_fixed_cfg {
     typedef ap_int<12> psum_t;
     typedef ap_int<24> accum_t;
 };
-static void test_swc_fixed() {
+// Resource: 3 outputs per round, so the second of two rounds computes output 3 alone.
+struct swc_fixed_resource_cfg : swc_fixed_cfg {
+    static const unsigned strategy = sqnap::resource, outputs_per_round = 3, reuse_factor = 2;
+};
+template <class CFG> static void test_swc_fixed() {
     in84_t x[3];
     load_x(x);  // raw [5, 6, -1 | pad 0]
     const ap_int<4> codes[4 * 4] = {3, -7, 2, 0,   // o0
@@ -101,7 +106,7 @@ static void test_swc_fixed() {
     const ap_uint<8> maw[4 * 2] = {9, 4, 1, 5, 1, 0, 1, 0};
     const ap_int<16> bias[4] = {0, 0, 3, 4};
     ap_fixed<24, 18> res[4];  // grid F = maw_frac + fx = 6
-    sqnap::dense<sqnap::swc_core, in84_t, ap_fixed<24, 18>, swc_fixed_cfg>(x, res, codes, maw, align0, bias);
+    sqnap::dense<sqnap::swc_core, in84_t, ap_fixed<24, 18>, CFG>(x, res, codes, maw, align0, bias);
     // o0: P0 = 3*5 - 7*6 = -27, P1 = 2*(-1) = -2; A = 9*(-27) + 4*(-2) = -251; -251/7 = -35.86 -> -36
     check("swc fixed o0 round(-251/7)", raw(res[0]), -36);
     // o1: P0 = 5 - 42 = -37; A = -37; -37/7 = -5.29 -> -5 (floor division would give -6)
@@ -114,7 +119,7 @@ static void test_swc_fixed() {
 
 // SWC po2, sw_bits = 3 -> J = 2, code sign*(j+1) = sign*2**-j -> x << (J - j) = x << (3 - |c|)
 struct swc_po2_cfg : swc_fixed_cfg {
-    static const unsigned n_out = 1, n_groups = 1, group_size = 3;
+    static const unsigned n_out = 1, n_groups = 1, group_size = 3, outputs_per_round = 1;
     static const unsigned sw_bits = 3;
     static const bool sw_po2 = true;
     static const int maw_frac = 1;
@@ -138,6 +143,7 @@ static void test_swc_po2() {
 // DFP per channel: fl = [3, 1] -> frac = 3, shift = [0, 2]; input ap_ufixed<6,2> (fx = 4)
 struct dfp_cfg {
     static const unsigned n_in = 2, n_out = 2, n_groups = 1, group_size = 2, reuse_factor = 1;
+    static const unsigned strategy = sqnap::latency, outputs_per_round = n_out;
     static const unsigned n_align = 2;
     typedef sqnap::unscaled scaling;
     static const int frac = 3, denominator = 1;
@@ -165,6 +171,7 @@ static void test_dfp() {
 // Po2: e_min = -3; code sign*(e - e_min + 1), 0 = zero -> x << (|c| - 1)
 struct po2_cfg {
     static const unsigned n_in = 3, n_out = 2, n_groups = 1, group_size = 3, reuse_factor = 1;
+    static const unsigned strategy = sqnap::latency, outputs_per_round = n_out;
     static const int e_min = -3;
     static const int frac = 3, denominator = 1;  // frac = -e_min
     static const unsigned n_align = 1;
@@ -192,6 +199,7 @@ static void test_po2() {
 // SparseTernary (4,1): a 9-pattern ROM of this test's own: 0 = 0000, 1..4 = +e_(i-1), 5..8 = -e_(i-5)
 struct tern_cfg {
     static const unsigned n_in = 8, n_out = 2, n_groups = 2, group_size = 4, reuse_factor = 1;
+    static const unsigned strategy = sqnap::latency, outputs_per_round = n_out;
     static const unsigned n_patterns = 9, n_delta = 2, n_mean = 2;
     static const bool normalize = false;
     static const int delta_frac = 3;
@@ -237,6 +245,7 @@ static void test_ternary() {
 // PolyApprox degree 2, per-output coefficients, groups of 3; input ap_int<8> (fx = 0)
 struct poly2_cfg {
     static const unsigned n_in = 6, n_out = 1, n_groups = 2, group_size = 3, reuse_factor = 1;
+    static const unsigned strategy = sqnap::latency, outputs_per_round = n_out;
     static const unsigned degree = 2, n_coef_out = 1 * 1;  // one output: per-output == shared
     static const int coef_frac = 2;
     static const int frac = 2, denominator = 1;
@@ -252,6 +261,7 @@ struct poly2_cfg {
 // degree 1 with coefficients shared by the layer (group "layer": n_coef_out = 1, one group)
 struct poly1_layer_cfg {
     static const unsigned n_in = 6, n_out = 2, n_groups = 1, group_size = 6, reuse_factor = 1;
+    static const unsigned strategy = sqnap::latency, outputs_per_round = n_out;
     static const unsigned degree = 1, n_coef_out = 1;
     static const int coef_frac = 2;
     static const int frac = 2, denominator = 1;
@@ -310,6 +320,7 @@ struct conv_same_cfg {
     static const unsigned pad_top = 1, pad_left = 1;
     static const bool kernel_major = false, depthwise = false;
     static const unsigned n_groups = 1, group_size = 18, reuse_factor = 1, n_align = 1;
+    static const unsigned strategy = sqnap::latency, outputs_per_round = n_filt;
     typedef sqnap::unscaled scaling;
     static const int frac = 0, denominator = 1;
     typedef ap_int<2> code_t;
@@ -360,6 +371,7 @@ struct dw_cfg {
     static const unsigned pad_top = 0, pad_left = 0;
     static const bool kernel_major = false, depthwise = true;
     static const unsigned n_groups = 1, group_size = 4, reuse_factor = 1, n_align = 1;
+    static const unsigned strategy = sqnap::latency, outputs_per_round = n_filt;
     typedef sqnap::unscaled scaling;
     static const int frac = 0, denominator = 1;
     typedef ap_int<3> code_t;
@@ -367,7 +379,13 @@ struct dw_cfg {
     typedef ap_int<8> bias_t;
     typedef ap_int<16> accum_t;
 };
-static void test_depthwise() {
+struct dw_resource_cfg : dw_cfg {  // one output per round: 4 rounds per pixel
+    static const unsigned strategy = sqnap::resource, outputs_per_round = 1, reuse_factor = 4;
+};
+struct conv_same_resource_cfg : conv_same_cfg {  // 3 outputs per round: rounds of 3 and 1
+    static const unsigned strategy = sqnap::resource, outputs_per_round = 3, reuse_factor = 2;
+};
+template <class CFG> static void test_depthwise() {
     ap_int<8> x[18];
     for (int p = 0; p < 9; p++)
         for (int c = 0; c < 2; c++) x[p * 2 + c] = 10 * p + c + 1;
@@ -379,7 +397,7 @@ static void test_depthwise() {
     const ap_uint<1> align[1] = {0};
     const ap_int<8> bias[4] = {0, 0, 0, 0};
     ap_fixed<16, 16> res[16];
-    sqnap::conv2d<sqnap::dfp_core, ap_int<8>, ap_fixed<16, 16>, dw_cfg>(x, res, codes, align, bias);
+    sqnap::conv2d<sqnap::dfp_core, ap_int<8>, ap_fixed<16, 16>, CFG>(x, res, codes, align, bias);
     // pixel (0,0): 1 ; p4 c0 = 41 ; c1 at p {0,1,3,4} = 2+12+32+42 = 88 ; 2*12 = 24
     check("depthwise (0,0) o0", raw(res[0]), 1);
     check("depthwise (0,0) o1", raw(res[1]), 41);
@@ -398,6 +416,7 @@ struct conv1d_cfg {
     static const unsigned filt_width = 3, stride_width = 2, pad_left = 1;
     static const bool kernel_major = false, depthwise = false;
     static const unsigned n_groups = 1, group_size = 3, reuse_factor = 1, n_align = 1;
+    static const unsigned strategy = sqnap::latency, outputs_per_round = n_filt;
     typedef sqnap::unscaled scaling;
     static const int frac = 0, denominator = 1;
     typedef ap_int<8> code_t;
@@ -420,7 +439,8 @@ static void test_conv1d() {
 
 int main() {
     test_common();
-    test_swc_fixed();
+    test_swc_fixed<swc_fixed_cfg>();
+    test_swc_fixed<swc_fixed_resource_cfg>();
     test_swc_po2();
     test_dfp();
     test_po2();
@@ -430,7 +450,9 @@ int main() {
     run_conv_same<conv_same_cfg>("conv2d same s2 auto", 0, 9, 16);
     // kernel_major j = c*9 + ky*3 + kx: (0,0,0) -> 0, (1,1,1) -> 13, (2,2,0) -> 8
     run_conv_same<conv_same_km_cfg>("conv2d same s2 kernel_major", 0, 13, 8);
-    test_depthwise();
+    run_conv_same<conv_same_resource_cfg>("conv2d same s2 auto, resource", 0, 9, 16);
+    test_depthwise<dw_cfg>();
+    test_depthwise<dw_resource_cfg>();
     test_conv1d();
     std::printf("SQNAP_TESTS %d %d\n", n_pass, n_fail);
     return n_fail == 0 ? 0 : 1;
