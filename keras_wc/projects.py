@@ -149,7 +149,7 @@ _TRAINING = {"epochs": _Key((int,), 20), "batch_size": _Key((int,), 32), "learni
              "tfmot_pruning": _Key((dict, _NONE), None, _nested(_TFMOT))}
 _HLS = {"flavor": _Key((str,), "Vitis"), "io_type": _Key((str,), "io_parallel"), "reuse_factor": _Key((int,), 1),
         "project_name": _Key((str,), "myproject"), "csim_samples": _Key((int,), 100),
-        "input_format": _Key((str, _NONE), None)}
+        "input_format": _Key((str, _NONE), None), "strategy": _Key((str, _NONE), None)}
 _BENCHMARK = {"family": _Key((str,), "keras_wc"), "target": _Key((str,), ""), "hardware": _Key((bool,), False),
               "max_step_ratio": _Key((float, _NONE), None)}
 #: the sections of a recipe (mappings; an override merges into them key by key)
@@ -172,7 +172,8 @@ class Recipe:
             a QKeras string or ``None`` for float).
         training: ``epochs``, ``batch_size``, ``learning_rate``, ``seed``, ``val_fraction``,
             ``qr``, ``callbacks``, ``precision_scaling``, ``tfmot_pruning``.
-        hls: ``flavor``, ``io_type``, ``reuse_factor``, ``project_name``, ``csim_samples``, ``input_format``.
+        hls: ``flavor``, ``io_type``, ``reuse_factor``, ``project_name``, ``csim_samples``, ``input_format``,
+            ``strategy`` (``Latency``, ``Resource`` or ``None``: automatic per layer).
         benchmark: ``family``, ``target``, ``hardware``, ``max_step_ratio``.
         path: the recipe file (``None`` for a recipe built from a dict).
     """
@@ -507,7 +508,7 @@ def _conversion(model, recipe: Recipe, x_test):
     hls = recipe.hls
     return prepare_conversion(logits_model(model), flavor=hls["flavor"], io_type=hls["io_type"],
                               project_name=hls["project_name"], input_format=hls["input_format"],
-                              reuse_factor=hls["reuse_factor"], x_test=x_test)
+                              reuse_factor=hls["reuse_factor"], strategy=hls["strategy"], x_test=x_test)
 
 
 def simulate_hls(model, recipe: Recipe, x_test, output_dir: PathLike, overwrite: bool = False):
@@ -606,6 +607,7 @@ def build_project(recipe_path: PathLike, output_dir: Optional[PathLike] = None, 
     """
     from . import datasets
     from .hls import csim
+    from .hls.strategy import architecture_table
     from .output_folder import check_output_dir, staged_output_dir
     from .report import compression_report
 
@@ -616,17 +618,19 @@ def build_project(recipe_path: PathLike, output_dir: Optional[PathLike] = None, 
     conversion = _conversion(model, recipe, x_test[: recipe.hls["csim_samples"]])
     echo(f"converting to an SQNAP {recipe.hls['flavor']} project in {target}")
     with staged_output_dir(target, overwrite) as stage:
-        conversion.write(stage)
+        hls_model = conversion.write(stage)
         echo(f"C simulation on {len(conversion.x_test)} test images")
         result = csim(stage)
         accuracy = float((model.predict(x_test, verbose=0).argmax(1) == y_test).mean())
-        (stage / "README.md").write_text(_readme(recipe, compression_report(model), result, accuracy))
+        (stage / "README.md").write_text(_readme(recipe, compression_report(model), result, accuracy,
+                                                 architecture_table(hls_model)))
     echo(result.summary())
     return replace(result, project_dir=target)
 
 
-def _readme(recipe: Recipe, report, result, accuracy: float) -> str:
-    """The project's ``README.md``: description, accuracy, HLS settings, C-simulation line, compression report."""
+def _readme(recipe: Recipe, report, result, accuracy: float, architectures: str) -> str:
+    """The project's ``README.md``: description, accuracy, HLS settings, C-simulation line, each layer's
+    architecture (:func:`keras_wc.hls.strategy.architecture_table`), compression report."""
     hls = recipe.hls
     command = f"keras-wc project build fpga_projects/{recipe.folder.name}/recipe.yaml"
     return "\n".join([
@@ -643,6 +647,10 @@ def _readme(recipe: Recipe, report, result, accuracy: float) -> str:
         f"{hls['reuse_factor']}; synthesize with `vitis_hls -f build_prj.tcl` (Vitis) or "
         "`vivado_hls -f build_prj.tcl` (Vivado)",
         f"- {result.summary()}",
+        "",
+        "## Architecture",
+        "",
+        architectures,
         "",
         "## Compression report",
         "",

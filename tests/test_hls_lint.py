@@ -1,9 +1,11 @@
-"""The synthesis lint: every ``#pragma HLS`` of a generated project, as the vendor compiler reads it.
+"""The synthesis lint: per-layer figures and every ``#pragma HLS`` as the vendor compiler reads it.
 
 Projects for every method (SWC fixed and po2, DFP per channel, Po2, PolyApprox, SparseTernary),
 pooling and a folded BatchNormalization, in both flavours and both io types, are preprocessed
 with ``-D__SYNTHESIS__`` (``-D__VITIS_HLS__`` for Vitis) against ap_types without their
-synthesis ``#error``; every pragma line must be a valid directive with valid options.
+synthesis ``#error``; every pragma line must be a valid directive with valid options. The
+per-layer figures (``keras_wc.hls.lint``) are checked on hand-counted layers and against the
+resource report (``tests/test_hls_strategy.py`` checks them on Resource layers).
 """
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ tf = pytest.importorskip("tensorflow")
 pytest.importorskip("hls4ml")
 from qkeras import QActivation, QConv2D, QDense, quantized_bits  # noqa: E402
 
-from keras_wc.hls import convert  # noqa: E402
-from keras_wc.hls.lint import check_pragma, check_project, preprocessed_firmware  # noqa: E402
+from keras_wc.cli import main  # noqa: E402
+from keras_wc.hls import convert, lint, resources  # noqa: E402
+from keras_wc.hls.pragmas import check_pragma, check_project, preprocessed_firmware  # noqa: E402
 from keras_wc.quantizers import DFP, SWC, Po2, PolyApprox, SparseTernary  # noqa: E402
 
 L = tf.keras.layers
@@ -63,7 +66,7 @@ def test_every_pragma_is_a_valid_directive(model, tmp_path, flavor, io_type):
     ("#pragma HLS inline __attribute__((always_inline))", "Vitis", "unexpected option '__attribute__"),
     ("#pragma HLS PIPELINE II=", "Vitis", "malformed value ''"),
     ("#pragma HLS ARRAY_PARTITION complete dim=0", "Vivado", "needs variable="),
-    ("#pragma HLS ARRAY_PARTITION variable=x complete dim=a", "Vivado", "dim='a' is not an integer"),
+    ("#pragma HLS ARRAY_PARTITION variable=x complete dim=1.5", "Vivado", "dim='1.5' is not an integer"),
     ("#pragma HLS DATA_PACK variable=pack", "Vitis", "data_pack is not a Vitis HLS directive"),
     ("#pragma HLS UNROL", "Vitis", "unknown directive 'UNROL'"),
     ("#pragma HLS PIPELINE IIx=2", "Vitis", "unknown option 'iix' of pipeline"),
@@ -118,3 +121,40 @@ def test_an_explicit_pipeline_style_is_kept(tmp_path):
     outputs = QDense(3, kernel_quantizer=DFP(bits=4), name="fc")(L.Flatten()(x))
     convert(tf.keras.Model(inputs, outputs), tmp_path / "prj", hls_config={"Model": {"PipelineStyle": "pipeline"}})
     assert "#pragma HLS PIPELINE" in (tmp_path / "prj/firmware/myproject.cpp").read_text()
+
+
+def stream_conv_model(width: int, channels: int) -> tf.keras.Model:
+    """A 3x3 SWC conv (4 filters, one group per input channel) on a width x width x channels stream."""
+    tf.keras.utils.set_random_seed(4)
+    inputs = tf.keras.Input((width, width, channels), name="img")
+    x = QActivation(quantized_bits(8, 0, alpha=1), name="q_in")(inputs)
+    x = QConv2D(4, 3, kernel_quantizer=SWC(sw_bits=4, group="kernel"), name="conv")(x)
+    return tf.keras.Model(inputs, QDense(3, kernel_quantizer=DFP(bits=6), name="fc")(L.GlobalMaxPooling2D()(x)))
+
+
+def test_lint_figures_of_hand_counted_layers(tmp_path):
+    """A 3x3 conv on a 32-wide, 3-channel stream buffers 3 rows; the Dense its 4 inputs and 3 outputs."""
+    model = stream_conv_model(32, 3)
+    convert(model, tmp_path / "prj", io_type="io_stream")
+    report = lint(tmp_path / "prj")
+    conv = report.layers["conv"]
+    assert conv == {"strategy": "latency", "max_unroll": 4 * 27, "largest_partition": 3 * 32 * 3,
+                    "buffer_elements": 3 * 32 * 3, "rom_bits": 0, "multipliers": 4 * 3, "shift_add_terms": 4 * 27}
+    fc = report.layers["fc"]
+    assert fc == {"strategy": "latency", "max_unroll": 3 * 4, "largest_partition": 4, "buffer_elements": 4 + 3,
+                  "rom_bits": 0, "multipliers": 0, "shift_add_terms": 3 * 4}
+    assert report.problems == []
+    counted = {row.name: row for row in resources(tmp_path / "prj").layers}
+    assert counted["conv"].sqnap_multipliers == conv["multipliers"]  # one MAW product per group and output
+
+
+def test_lint_reports_what_a_vivado_synthesis_would_refuse(tmp_path, capsys):
+    """A 64-wide, 32-channel line buffer (6144 elements) is beyond Vivado's partition limit of 4096."""
+    model = stream_conv_model(64, 32)
+    with pytest.warns(UserWarning, match=r"synthesis lint: layer 'conv': a completely partitioned array of 6144 "
+                                         r"elements exceeds Vivado's limit of 4096"):
+        convert(model, tmp_path / "prj", io_type="io_stream", flavor="Vivado")
+    assert main(["lint", str(tmp_path / "prj")]) == 1
+    printed = capsys.readouterr().out
+    assert "| conv | latency |" in printed and "exceeds Vivado's limit of 4096" in printed
+    assert lint(tmp_path / "prj", flavor="Vitis").problems == []  # Vitis has no such limit

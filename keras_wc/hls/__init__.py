@@ -20,8 +20,9 @@ from .csim import CSimResult, csim
 from .demo import DemoSummary, demo_pipeline
 from .plugin import BACKEND_NAME, ensure_registered
 from .resources import ResourceReport, resources
+from .synthesis_lint import LintReport, lint
 
 ensure_registered()
 
-__all__ = ["BACKEND_NAME", "CSimResult", "DemoSummary", "ResourceReport", "convert", "csim", "demo_pipeline",
-           "ensure_registered", "resources"]
+__all__ = ["BACKEND_NAME", "CSimResult", "DemoSummary", "LintReport", "ResourceReport", "convert", "csim",
+           "demo_pipeline", "ensure_registered", "lint", "resources"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import warnings
 from dataclasses import dataclass
 from decimal import Decimal, localcontext
 from pathlib import Path
@@ -274,7 +275,8 @@ class Conversion:
         """
         import hls4ml
 
-        from .resources import write_resources
+        from .resources import graph_architectures, write_resources
+        from .synthesis_lint import lint
 
         hls_model = hls4ml.converters.convert_from_keras_model(
             self.safe_model, output_dir=str(folder), hls_config=copy.deepcopy(self.hls_config),
@@ -284,7 +286,9 @@ class Conversion:
             if safe != original}
         check_computes_something(hls_model, self.model)
         hls_model.write()
-        write_resources(folder, self.specs.values(), self.reuse_factor)
+        for problem in lint(folder, pragmas=False).problems:
+            warnings.warn(f"synthesis lint: {problem}", stacklevel=3)
+        write_resources(folder, self.specs.values(), self.reuse_factor, graph_architectures(hls_model))
         if self.x_test is not None:
             write_tb_data(folder, self.model, self.x_test, self.specs)
         return hls_model
@@ -315,12 +319,13 @@ def check_computes_something(hls_model: Any, model: Any) -> None:
 def prepare_conversion(model: Any, flavor: str = "Vitis", io_type: str = "io_parallel",
                        project_name: str = "myproject", input_format: Optional[str] = None, reuse_factor: int = 1,
                        x_test: Optional[np.ndarray] = None, part: str = DEFAULT_PART, clock_period: float = 5,
-                       hls_config: Optional[dict] = None, quantize_inputs: bool = False) -> Conversion:
+                       hls_config: Optional[dict] = None, quantize_inputs: bool = False,
+                       strategy: Optional[str] = None) -> Conversion:
     """Check every argument of :func:`convert` and describe the model; nothing is written.
 
     Args:
         model, flavor, io_type, project_name, input_format, reuse_factor, x_test, part,
-        clock_period, hls_config, quantize_inputs: as for :func:`convert`.
+        clock_period, hls_config, quantize_inputs, strategy: as for :func:`convert`.
 
     Returns:
         The :class:`Conversion`.
@@ -340,7 +345,7 @@ def prepare_conversion(model: Any, flavor: str = "Vitis", io_type: str = "io_par
     from .plugin import ensure_registered
 
     check_settings(flavor=flavor, io_type=io_type, project_name=project_name, reuse_factor=reuse_factor, part=part,
-                   clock_period=clock_period, hls_config=hls_config)
+                   clock_period=clock_period, hls_config=hls_config, strategy=strategy)
     check_input_format(input_format)
     check_keras2_model(model)
     ensure_registered()
@@ -348,7 +353,9 @@ def prepare_conversion(model: Any, flavor: str = "Vitis", io_type: str = "io_par
     check_supported_layers(safe_model)
     specs = {spec.name: spec for spec in describe_model(safe_model, input_format)}  # the one description
     x_grid = None if x_test is None else grid_values(list(specs.values()), x_test, quantize_inputs, "x_test")
-    config = {"Model": {"Precision": "fixed<32,16>", "ReuseFactor": int(reuse_factor), "Strategy": "Latency"}}
+    config = {"Model": {"Precision": "fixed<32,16>", "ReuseFactor": int(reuse_factor)}}
+    if strategy is not None:
+        config["Model"]["Strategy"] = strategy
     for key, value in (hls_config or {}).items():
         config.setdefault(key, {}).update(value) if isinstance(value, dict) else config.__setitem__(key, value)
     settings = {"project_name": project_name, "backend": BACKEND_NAME, "io_type": io_type, "part": part,
@@ -360,7 +367,8 @@ def prepare_conversion(model: Any, flavor: str = "Vitis", io_type: str = "io_par
 def convert(model: Any, output_dir: PathLike, flavor: str = "Vitis", io_type: str = "io_parallel",
             project_name: str = "myproject", input_format: Optional[str] = None, reuse_factor: int = 1,
             x_test: Optional[np.ndarray] = None, overwrite: bool = False, part: str = DEFAULT_PART,
-            clock_period: float = 5, hls_config: Optional[dict] = None, quantize_inputs: bool = False):
+            clock_period: float = 5, hls_config: Optional[dict] = None, quantize_inputs: bool = False,
+            strategy: Optional[str] = None):
     """Convert a keras_wc/QKeras model into an SQNAP hls4ml project and write it.
 
     Every argument is checked and the model described before anything is written; the
@@ -391,6 +399,12 @@ def convert(model: Any, output_dir: PathLike, flavor: str = "Vitis", io_type: st
         quantize_inputs: round and saturate ``x_test`` values off the declared grid instead of
             refusing them (the rule of :mod:`keras_wc.emulate.inputs`); the returned model's
             ``predict``/``trace`` do the same.
+        strategy: ``"Latency"`` or ``"Resource"`` for every SQNAP layer (a layer too large for
+            it is refused by name), or ``None``: Latency, except layers whose one round would
+            unroll more code x input terms than the flavour allows, which become Resource with
+            the smallest reuse factor that fits (recorded in ``hls4ml_config.yml`` and the
+            README; :mod:`keras_wc.hls.strategy`). ``hls_config["LayerName"][name]["Strategy"]``
+            sets one layer's.
 
     Returns:
         The hls4ml ``ModelGraph``, pointing at ``output_dir`` (call ``compile()`` before ``predict()``).
@@ -412,7 +426,7 @@ def convert(model: Any, output_dir: PathLike, flavor: str = "Vitis", io_type: st
     conversion = prepare_conversion(model, flavor=flavor, io_type=io_type, project_name=project_name,
                                     input_format=input_format, reuse_factor=reuse_factor, x_test=x_test, part=part,
                                     clock_period=clock_period, hls_config=hls_config,
-                                    quantize_inputs=quantize_inputs)
+                                    quantize_inputs=quantize_inputs, strategy=strategy)
     target = check_output_dir(output_dir, overwrite)
     with staged_output_dir(target, overwrite) as stage:
         hls_model = conversion.write(stage)

@@ -35,6 +35,7 @@ from hls4ml.model.types import (FixedPrecisionType, IntegerPrecisionType, NamedT
                                 SaturationMode)
 
 from .layers import FIXED_WEIGHT_BITS, exact_weights
+from .strategy import ChooseStrategy
 
 #: hls4ml classes that pass integers through unchanged (their result type = the input's)
 PASS_THROUGH = {"Reshape", "Dropout", "Transpose"}
@@ -437,5 +438,6 @@ class RepackStreamFlatten(ModelOptimizerPass):
 
 
 #: the ``sqnap:types`` flow, in order
-PASSES = {"kernel_limits": RefuseKernelLimits, "describe": DescribeModel, "fold_batchnorm": FoldBatchNorm, "assign_types": AssignTypes,
-          "pipeline_style": DataflowForPixelLoops, "repack_stream_flatten": RepackStreamFlatten}
+PASSES = {"kernel_limits": RefuseKernelLimits, "describe": DescribeModel, "fold_batchnorm": FoldBatchNorm,
+          "assign_types": AssignTypes, "strategy": ChooseStrategy, "pipeline_style": DataflowForPixelLoops,
+          "repack_stream_flatten": RepackStreamFlatten}

@@ -11,11 +11,12 @@ Each refused value gives one line naming the argument and what is allowed
   ``xc7z020clg400-1``, ``xcu250-figd2104-2L-e``). hls4ml writes any string into the tcl
   scripts; only the vendor tool would notice a typo, hours later;
 * ``clock_period``: a number of nanoseconds > 0;
-* ``hls_config``: a mapping or ``None``.
+* ``hls_config``: a mapping or ``None``;
+* ``strategy``: ``None`` (automatic, :mod:`keras_wc.hls.strategy`) or one of :data:`STRATEGY_NAMES`.
 
 Example:
     >>> check_settings(flavor="Vitis", io_type="io_parallel", project_name="myproject", reuse_factor=0,
-    ...                part="xcvu13p-flga2577-2-e", clock_period=5, hls_config=None)
+    ...                part="xcvu13p-flga2577-2-e", clock_period=5, hls_config=None, strategy=None)
     Traceback (most recent call last):
     ValueError: reuse_factor=0: expected an int >= 1
 """
@@ -31,6 +32,8 @@ from .writer import FLAVORS
 
 #: accepted FPGA parts: a Xilinx part number (see the module docstring)
 PART_PATTERN = re.compile(r"^x[acq][a-z0-9]+(?:-[a-z0-9]+)+$", re.IGNORECASE)
+#: ``convert(strategy=...)`` values (hls4ml's Strategy spelling)
+STRATEGY_NAMES = ("Latency", "Resource")
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -40,7 +43,8 @@ def _is(value: Any, kind: type) -> bool:
 
 
 def check_settings(*, flavor: str, io_type: str, project_name: str, reuse_factor: int, part: str,
-                   clock_period: float, hls_config: Optional[Mapping[str, Any]]) -> None:
+                   clock_period: float, hls_config: Optional[Mapping[str, Any]],
+                   strategy: Optional[str] = None) -> None:
     """Refuse a setting ``convert`` cannot write a working project with.
 
     Args:
@@ -51,6 +55,7 @@ def check_settings(*, flavor: str, io_type: str, project_name: str, reuse_factor
         part: the FPGA part.
         clock_period: the clock period (ns).
         hls_config: extra hls4ml ``hls_config`` entries.
+        strategy: every layer's strategy, or ``None`` for the automatic choice.
 
     Raises:
         ValueError: a value out of its allowed set, naming the argument and what is allowed.
@@ -58,7 +63,7 @@ def check_settings(*, flavor: str, io_type: str, project_name: str, reuse_factor
 
     Example:
         >>> check_settings(flavor="Vitis", io_type="io_stream", project_name="net", reuse_factor=4,
-        ...                part="xc7z020clg400-1", clock_period=10, hls_config={})
+        ...                part="xc7z020clg400-1", clock_period=10, hls_config={}, strategy="Resource")
     """
     if flavor not in FLAVORS:
         raise ValueError(f"flavor={flavor!r}: expected one of {list(FLAVORS)}")
@@ -76,3 +81,5 @@ def check_settings(*, flavor: str, io_type: str, project_name: str, reuse_factor
         raise ValueError(f"clock_period={clock_period!r}: expected a number of nanoseconds > 0")
     if hls_config is not None and not isinstance(hls_config, Mapping):
         raise TypeError(f"hls_config={hls_config!r}: expected a dict of hls4ml hls_config entries or None")
+    if strategy is not None and strategy not in STRATEGY_NAMES:
+        raise ValueError(f"strategy={strategy!r}: expected one of {list(STRATEGY_NAMES)} or None (automatic)")

@@ -61,6 +61,15 @@ def geometry_lines(node, layout) -> List[str]:
                     f"static const unsigned reuse_factor = {int(node.get_attr('reuse_factor', 1))};"]
 
 
+def architecture_lines(node) -> List[str]:
+    """``strategy`` and ``outputs_per_round`` of the node's :class:`~keras_wc.hls.strategy.Architecture`."""
+    arch = node.get_attr("sqnap_architecture")
+    if arch is None:
+        raise ValueError(f"layer {node.name!r} ({node.class_name}) reached the templates without an architecture")
+    return [f"static const unsigned strategy = sqnap::{arch.strategy};",
+            f"static const unsigned outputs_per_round = {arch.outputs_per_round};"]
+
+
 class SQNAPConfigTemplate(LayerConfigTemplate):
     """``struct config<N>`` of an SQNAP layer."""
 
@@ -80,6 +89,7 @@ class SQNAPConfigTemplate(LayerConfigTemplate):
         members += method_of(encoding).config_lines(encoding, lambda name: node.get_weights(f"sq_{name}").type.name)
         members += scaling_lines(node, spec)
         members += geometry_lines(node, encoding.layout)
+        members += architecture_lines(node)
         body = "\n".join("    " + line for line in members)
         return f"struct config{node.index} {{\n{body}\n}};\n"
 
@@ -150,7 +160,8 @@ class SQNAPFunctionTemplate(FunctionCallTemplate):
         function = f"sqnap::{KINDS[node.class_name]}{'_stream' if stream else ''}<{method.core}, "
         lines.append(f"{function}{params['input_t']}, {params['output_t']}, {config}>"
                      f"({params['input']}, {params['output']}, {', '.join(weights)});")
-        return lines if len(lines) > 1 else lines[0]
+        # one string, so that hls4ml's writer ends the call with `// <layer name>` (read by the synthesis lint)
+        return "\n    ".join(lines)
 
 
 POOL_HEADER = "sqnap_pool.h"

@@ -64,6 +64,8 @@ class Argument:
         local: the config typedef of a small constant table emitted as a ``static const``
             local of the layer's call (e.g. the ternary pattern ROM ``table_t``); ``None``
             for an ordinary hls4ml weight variable.
+        bits: the stored width of a local table's entries (its typedef's); ``None`` for a
+            weight variable, stored in the narrowest integer type holding its values.
 
     Example:
         >>> Argument("codes", np.array([1, -1])).local is None
@@ -73,6 +75,7 @@ class Argument:
     name: str
     values: np.ndarray
     local: Optional[str] = None
+    bits: Optional[int] = None
 
 
 def wide(values) -> np.ndarray:

@@ -18,6 +18,8 @@ from .base import Argument, Cost, Gains, KernelResult, Method, like, per_output,
 
 #: bits per pattern-table entry (-1, 0, +1)
 TABLE_ENTRY_BITS = 2
+#: width of the one-entry ``{0}`` ``mean`` array passed to the core of an unnormalized layer
+PLACEHOLDER_BITS = 2
 
 
 def stored_table(encoding: Encoding) -> np.ndarray:
@@ -104,14 +106,15 @@ class TernaryMethod(Method):
         """codes, the pattern ROM (a local table), delta, mean (``{0}`` without normalization)."""
         mean = encoding.arrays.get("mean")
         return [Argument("codes", encoding.arrays["codes"]),
-                Argument("table", stored_table(encoding), local="table_t"),
+                Argument("table", stored_table(encoding), local="table_t", bits=TABLE_ENTRY_BITS),
                 Argument("delta", encoding.arrays["delta"]),
-                Argument("mean", mean) if mean is not None else Argument("mean", np.zeros(1, np.int64), local="mean_t")]
+                Argument("mean", mean) if mean is not None
+                else Argument("mean", np.zeros(1, np.int64), local="mean_t", bits=PLACEHOLDER_BITS)]
 
     def config_lines(self, encoding: Encoding, type_of: Callable[[str], str]) -> List[str]:
         normalized = "mean" in encoding.arrays
         return [f"typedef {type_of('codes')} code_t;", f"typedef {type_of('delta')} delta_t;",
-                f"typedef {type_of('mean') if normalized else 'ap_int<2>'} mean_t;",
+                f"typedef {type_of('mean') if normalized else f'ap_int<{PLACEHOLDER_BITS}>'} mean_t;",
                 f"typedef ap_int<{TABLE_ENTRY_BITS}> table_t;",
                 f"static const unsigned n_patterns = {int(stored_table(encoding).shape[0])};",
                 f"static const unsigned n_delta = {int(np.asarray(encoding.arrays['delta']).size)};",

@@ -1,4 +1,4 @@
-"""A synthesis lint without vendor tools: every ``#pragma HLS`` as Vivado/Vitis HLS will read it.
+"""Every ``#pragma HLS`` as Vivado/Vitis HLS will read it (the pragma part of :mod:`keras_wc.hls.synthesis_lint`).
 
 The vendor compiler preprocesses the firmware with ``__SYNTHESIS__`` (and ``__VITIS_HLS__`` for
 Vitis) defined, against its own ``ap_types``, in which macros such as ``INLINE`` have other
@@ -38,7 +38,9 @@ AP_TYPES_SYNTHESIS_ERROR = "does not support synthesis"
 #: constant expressions without spaces (``CONFIG_T::n_in/CONFIG_T::reuse_factor``)
 _VALUE = re.compile(r"^[A-Za-z0-9_:,.+\-*/<>()]+$")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.:<>]*(,[A-Za-z_][A-Za-z0-9_.:<>]*)*$")
-_INTEGER = re.compile(r"^[0-9]+$")
+#: an integer option: a literal, a template constant (``CONFIG_T::n_in``) or a ``const`` in scope
+#: (``factor=block_factor``, as hls4ml's ``nnet_dense_resource.h`` writes)
+_CONSTANT = re.compile(r"^([0-9]+|[A-Za-z_][A-Za-z0-9_]*(::[A-Za-z_][A-Za-z0-9_]*)*)$")
 
 
 @dataclass(frozen=True)
@@ -135,7 +137,7 @@ def check_pragma(line: str, flavor: str) -> List[str]:
                 problems.append(f"{line!r}: malformed value {value!r} of {key}")
             elif key in ("variable", "port", "instances") and not _NAME.match(value):
                 problems.append(f"{line!r}: {key}={value!r} is not a name")
-            elif key in ("factor", "dim", "depth") and not (_INTEGER.match(value) or "::" in value):
+            elif key in ("factor", "dim", "depth") and not _CONSTANT.match(value):
                 problems.append(f"{line!r}: {key}={value!r} is not an integer")
             seen.add(key)
         elif key not in grammar.flags:

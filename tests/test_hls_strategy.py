@@ -1,0 +1,169 @@
+"""hls4ml's two architectures per SQNAP layer: Latency and Resource (the SQNAP processor).
+
+Resource layers keep their codes and per-group scales in ROMs reshaped to one word per round
+and compute ``ceil(n_out / reuse_factor)`` outputs per pipelined round; C simulation stays
+bit-exact with the emulator for every method in both io types, with a reuse factor that does
+not divide the outputs. The strategy is hls4ml's ``Strategy`` (model-wide or per layer); with
+none given, a layer whose Latency round would unroll more terms than the flavour allows becomes
+Resource (recorded in ``hls4ml_config.yml``), and a Strategy given explicitly is refused by
+name when it does not fit.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+import yaml
+
+tf = pytest.importorskip("tensorflow")
+pytest.importorskip("hls4ml")
+from qkeras import QActivation, QConv2D, QDense, QDepthwiseConv2D  # noqa: E402
+
+from keras_wc.hls import convert, lint, resources  # noqa: E402
+from keras_wc.hls.pragmas import check_project, preprocessed_firmware  # noqa: E402
+from keras_wc.hls.strategy import FLAVOR_LIMITS, architecture, fitting_reuse_factor  # noqa: E402
+from keras_wc.quantizers import DFP, SWC, PolyApprox, Po2, SparseTernary  # noqa: E402
+from keras_wc.testing import assert_csim_bit_exact  # noqa: E402
+
+INPUT_FORMAT = "ufixed<6,0>"
+SHAPE = (7, 7, 3)
+REUSE = 3  # divides none of the layers' output counts (5, 4, 6, 7)
+
+
+def two_conv_model(kind: str) -> tf.keras.Model:
+    """QActivation -> conv -> conv -> Dense, every method of ``kind`` once."""
+    tf.keras.utils.set_random_seed(11)
+    if kind == "grouped":  # methods with a full multiplier per group / output
+        first = QConv2D(5, 3, padding="same", kernel_quantizer=SWC(sw_bits=4, group="kernel"), name="conv_swc")
+        second = QConv2D(4, 3, strides=2, kernel_quantizer=SparseTernary(n=9, k=3), name="conv_ternary")
+        last = QDense(7, kernel_quantizer=PolyApprox(degree=2, levels=8, group=8), name="fc_poly")
+    else:  # per-weight methods, depthwise, SWC po2
+        first = QDepthwiseConv2D(3, depth_multiplier=2, padding="same",
+                                 depthwise_quantizer=DFP(bits=6, kernel_layout="depthwise"), name="conv_dw")
+        second = QConv2D(4, 2, kernel_quantizer=Po2(bits=5), name="conv_po2")
+        last = QDense(7, kernel_quantizer=SWC(sw_bits=5, group=6, sw_format="po2"), name="fc_swc_po2")
+    inp = tf.keras.Input(SHAPE, name="img")
+    h = QActivation("quantized_relu(6,0)", name="q_in")(inp)
+    h = QActivation("quantized_relu(6,2)", name="a1")(first(h))
+    h = QActivation("quantized_relu(6,2)", name="a2")(second(h))
+    model = tf.keras.Model(inp, last(tf.keras.layers.Flatten(name="flat")(h)))
+    for layer in model.layers:  # biases far from zero
+        if layer.get_weights():
+            weights = layer.get_weights()
+            weights[-1] = np.random.default_rng(3).normal(0, 0.3, weights[-1].shape).astype(np.float32)
+            layer.set_weights(weights)
+    return model
+
+
+def inputs(n: int = 16) -> np.ndarray:
+    return np.random.default_rng(5).integers(0, 64, (n,) + SHAPE) / 64.0
+
+
+def configs(prj) -> dict:
+    """``{config name: {member: value}}`` of the project's SQNAP config structs."""
+    text = (prj / "firmware/parameters.h").read_text()
+    found = {}
+    for name, body in re.findall(r"struct (config\d+) \{(.*?)\n\};", text, re.S):
+        found[name] = dict(re.findall(r"static const (?:unsigned|int|bool) (\w+) = ([\w:]+);", body))
+    return {name: members for name, members in found.items() if "strategy" in members}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("io_type", ["io_parallel", "io_stream"])
+@pytest.mark.parametrize("kind", ["grouped", "per_weight"])
+def test_resource_csim_bit_exact(tmp_path, kind, io_type):
+    model = two_conv_model(kind)
+    result = assert_csim_bit_exact(model, inputs(), keep=tmp_path, input_format=INPUT_FORMAT, io_type=io_type,
+                                   strategy="Resource", reuse_factor=REUSE)
+    assert result.bit_exact == result.total == 16
+    members = configs(tmp_path / "prj")
+    assert len(members) == 3
+    for config in members.values():
+        n_out = int(config["n_out"])
+        assert config["strategy"] == "sqnap::resource" and config["reuse_factor"] == str(REUSE)
+        assert int(config["outputs_per_round"]) == -(-n_out // REUSE) < n_out
+    for flavor in ("Vitis", "Vivado"):
+        assert check_project(tmp_path / "prj", flavor) == []
+    # the ROMs hold exactly the report's weight bits; the processing elements its multipliers
+    figures = lint(tmp_path / "prj").layers
+    counted = {row.name: row for row in resources(tmp_path / "prj").layers}
+    assert set(figures) == set(counted) and len(figures) == 3
+    for name, row in counted.items():
+        assert figures[name]["strategy"] == "resource" and figures[name]["rom_bits"] == row.sqnap_weight_bits > 0
+        if row.method in ("swc", "ternary", "poly"):
+            assert figures[name]["multipliers"] == row.sqnap_multipliers > 0
+
+
+def _pragmas(prj, flavor: str) -> list:
+    return [line.strip() for line in preprocessed_firmware(prj, flavor).splitlines() if "#pragma HLS" in line]
+
+
+@pytest.mark.slow
+def test_strategy_per_layer_from_hls_config(tmp_path):
+    """One layer Resource by hls4ml's LayerName Strategy, the others Latency (the ROM pragmas of the
+    cores apply under ``if (CONFIG_T::strategy == resource)``, as hls4ml writes its own)."""
+    model = two_conv_model("grouped")
+    hls_config = {"LayerName": {"conv_ternary": {"Strategy": "Resource", "ReuseFactor": 2}}}
+    convert(model, tmp_path / "prj", input_format=INPUT_FORMAT, hls_config=hls_config)
+    members = {config["n_out"]: config for config in configs(tmp_path / "prj").values()}
+    assert members["4"]["strategy"] == "sqnap::resource" and members["4"]["outputs_per_round"] == "2"
+    assert members["5"]["strategy"] == members["7"]["strategy"] == "sqnap::latency"
+    assert members["5"]["outputs_per_round"] == "5" and members["7"]["outputs_per_round"] == "7"
+    pragmas = _pragmas(tmp_path / "prj", "Vitis")
+    # the ternary ROM (pattern indices), read one round (2 outputs x 1 group) per cycle
+    assert "#pragma HLS ARRAY_RESHAPE variable=codes cyclic factor=codes_per_round" in pragmas
+    assert "#pragma HLS PIPELINE II=1" in pragmas
+    assert check_project(tmp_path / "prj", "Vitis") == []
+
+
+def dense_1024_256() -> tf.keras.Model:
+    inp = tf.keras.Input((1024,), name="x")
+    h = QActivation("quantized_bits(8,0,0,alpha=1)", name="q_in")(inp)
+    return tf.keras.Model(inp, QDense(256, kernel_quantizer=SWC(sw_bits=4, group=64), name="fc")(h))
+
+
+def test_layers_over_the_flavour_limit_become_resource(tmp_path):
+    model = dense_1024_256()
+    with pytest.warns(UserWarning, match=r"layer 'fc' \(SQNAPDense\): 262144 code x input terms per round .* "
+                                         r"Vivado limit of 4096 .* Strategy=Resource, ReuseFactor=64"):
+        hls_model = convert(model, tmp_path / "prj", flavor="Vivado")
+    written = yaml.safe_load((tmp_path / "prj/hls4ml_config.yml").read_text())
+    assert written["HLSConfig"]["LayerName"]["fc"] == {"Strategy": "Resource", "ReuseFactor": 64}
+    config = next(iter(configs(tmp_path / "prj").values()))
+    assert config["strategy"] == "sqnap::resource" and config["outputs_per_round"] == "4"
+    arch = next(node for node in hls_model.get_layers() if node.name == "fc").get_attr("sqnap_architecture")
+    assert arch.unrolled_terms == 4 * 1024 <= FLAVOR_LIMITS["Vivado"].unrolled_terms and arch.rounds == 64
+
+
+@pytest.mark.parametrize("strategy,reuse,message", [
+    ("Latency", 1, r"exceed the Vivado limit of 4096 with Strategy=Latency; use Strategy=Resource with "
+                   r"ReuseFactor >= 64"),
+    ("Resource", 16, r"16384 code x input terms per round \(16 outputs x fan-in 1024\) exceed the Vivado limit of "
+                     r"4096 with Strategy=Resource"),
+])
+def test_an_explicit_strategy_that_does_not_fit_is_refused_by_name(tmp_path, strategy, reuse, message):
+    with pytest.raises(ValueError, match=r"^layer 'fc' \(SQNAPDense\): .*" + message):
+        convert(dense_1024_256(), tmp_path / "prj", flavor="Vivado", strategy=strategy, reuse_factor=reuse)
+    assert not (tmp_path / "prj").exists()
+
+
+def test_vitis_allows_larger_rounds_and_the_fit_is_the_smallest_reuse():
+    assert fitting_reuse_factor(256, 1024, FLAVOR_LIMITS["Vitis"].unrolled_terms) == 16
+    assert fitting_reuse_factor(256, 1024, 4096) == 64 and fitting_reuse_factor(10, 5000, 4096) is None
+    for reuse in range(1, 40):
+        arch = architecture("resource", 37, 9, reuse)
+        assert arch.outputs_per_round * arch.rounds >= 37 > arch.outputs_per_round * (arch.rounds - 1)
+        assert arch.rounds <= reuse
+
+
+def test_unknown_strategy_is_refused(tmp_path):
+    with pytest.raises(ValueError, match=r"^strategy='Distributed': expected one of \['Latency', 'Resource'\]"):
+        convert(dense_1024_256(), tmp_path / "prj", strategy="Distributed")
+    model = two_conv_model("grouped")
+    with pytest.raises(ValueError, match=r"^layer 'fc_poly' \(SQNAPDense\): Strategy='resource_unrolled' is not "
+                                         r"implemented by the SQNAP kernels"):
+        convert(model, tmp_path / "prj", input_format=INPUT_FORMAT,
+                hls_config={"LayerName": {"fc_poly": {"Strategy": "Resource_Unrolled"}}})
+    assert not (tmp_path / "prj").exists()
