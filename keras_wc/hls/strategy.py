@@ -133,7 +133,7 @@ def architecture_table(model) -> str:
     for node in model.get_layers():
         arch = node.get_attr("sqnap_architecture") if isinstance(node, SQNAP_LAYERS) else None
         if arch is not None:
-            chosen = "automatically (over the limit)" if node.get_attr("sqnap_auto_strategy") else "as configured"
+            chosen = node.get_attr("sqnap_strategy_source")
             rows.append(f"| {node.name} | {arch.strategy.capitalize()} | {arch.reuse_factor} | "
                         f"{arch.outputs_per_round} | {arch.rounds} | {arch.unrolled_terms} | {chosen} |")
     return "\n".join(rows)
@@ -183,6 +183,7 @@ class ChooseStrategy(ModelOptimizerPass):
         n_out, fan_in = layer_shape(node)
         chosen = architecture(strategy, n_out, fan_in, int(model.config.get_reuse_factor(node)))
         if chosen.unrolled_terms <= limit:
+            node.set_attr("sqnap_strategy_source", "configured" if explicit else "default")
             return chosen
         flavor = model.config.get_config_value(FLAVOR_KEY, "Vitis")
         reuse = fitting_reuse_factor(n_out, fan_in, limit)
@@ -198,7 +199,7 @@ class ChooseStrategy(ModelOptimizerPass):
         layer_config.update({"Strategy": "Resource", "ReuseFactor": reuse})
         model.config.parse_name_config(node.name, layer_config)  # what hls4ml's later passes read
         node.set_attr("reuse_factor", reuse)
-        node.set_attr("sqnap_auto_strategy", True)
+        node.set_attr("sqnap_strategy_source", f"automatic: Latency over the {flavor} limit")
         warnings.warn(f"{where} with Strategy=Latency: it is computed with Strategy=Resource, ReuseFactor={reuse} "
                       "(recorded in hls4ml_config.yml)", stacklevel=2)
         return architecture("resource", n_out, fan_in, reuse)

@@ -80,6 +80,8 @@ struct config3 {
     static const bool kernel_major = true;
     static const bool depthwise = false;
     static const unsigned reuse_factor = 1;
+    static const unsigned strategy = sqnap::latency;
+    static const unsigned outputs_per_round = 6;
 };
 
 // conv1_act
@@ -146,6 +148,8 @@ struct config7 {
     static const bool kernel_major = true;
     static const bool depthwise = false;
     static const unsigned reuse_factor = 1;
+    static const unsigned strategy = sqnap::latency;
+    static const unsigned outputs_per_round = 16;
 };
 
 // conv2_act
@@ -199,6 +203,8 @@ struct config12 {
     static const bool kernel_major = false;
     static const bool depthwise = false;
     static const unsigned reuse_factor = 1;
+    static const unsigned strategy = sqnap::latency;
+    static const unsigned outputs_per_round = 120;
 };
 
 // fc1_act
@@ -231,6 +237,8 @@ struct config15 {
     static const bool kernel_major = false;
     static const bool depthwise = false;
     static const unsigned reuse_factor = 1;
+    static const unsigned strategy = sqnap::latency;
+    static const unsigned outputs_per_round = 84;
 };
 
 // fc2_act
@@ -263,6 +271,8 @@ struct config18 {
     static const bool kernel_major = false;
     static const bool depthwise = false;
     static const unsigned reuse_factor = 1;
+    static const unsigned strategy = sqnap::latency;
+    static const unsigned outputs_per_round = 10;
 };
 
 

@@ -62,6 +62,8 @@ struct config4 {
     static const bool kernel_major = false;
     static const bool depthwise = false;
     static const unsigned reuse_factor = 1;
+    static const unsigned strategy = sqnap::latency;
+    static const unsigned outputs_per_round = 64;
 };
 
 // fc1_act
@@ -98,6 +100,8 @@ struct config7 {
     static const bool kernel_major = false;
     static const bool depthwise = false;
     static const unsigned reuse_factor = 1;
+    static const unsigned strategy = sqnap::latency;
+    static const unsigned outputs_per_round = 32;
 };
 
 // fc2_act
@@ -127,6 +131,8 @@ struct config10 {
     static const bool kernel_major = false;
     static const bool depthwise = false;
     static const unsigned reuse_factor = 1;
+    static const unsigned strategy = sqnap::latency;
+    static const unsigned outputs_per_round = 10;
 };
 
 
