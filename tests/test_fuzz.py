@@ -41,7 +41,7 @@ from _fuzz_models import KNOWN_BUGS, build_model, sample_inputs, unsupported_des
 #: worker processes (one hypothesis shard each)
 WORKERS = 2
 EMULATOR_MODELS = 500
-CSIM_MODELS = 40
+CSIM_MODELS = 60
 #: the long run's default model counts (KERAS_WC_FUZZ_EXAMPLES / KERAS_WC_FUZZ_CSIM_EXAMPLES override them)
 LONG_EMULATOR_MODELS = 1000
 LONG_CSIM_MODELS = 100
