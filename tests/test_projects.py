@@ -92,3 +92,20 @@ def test_existing_project_folder_is_refused(tmp_path):
     with pytest.raises(FileExistsError, match="not empty"):
         build_project(REFERENCES[0], output_dir=tmp_path, echo=lambda line: None)
     assert (tmp_path / "keep.txt").read_text() == "mine"
+
+
+def test_the_sqnap_processor_reference_stores_its_codes_in_rom():
+    """mnist5k_lenet5_swc_resource: every layer Resource, its ROMs hold exactly the report's weight bits,
+    the convolutions stream through line buffers of filt_height rows (5 x 28 x 1 for conv1)."""
+    from keras_wc.hls import lint, resources
+
+    project = ROOT / "fpga_projects/mnist5k_lenet5_swc_resource" / PROJECT_DIR
+    figures = lint(project, pragmas=False)
+    counted = {row.name: row for row in resources(project).layers}
+    assert set(figures.layers) == set(counted) == {"conv1", "conv2", "fc1", "fc2", "logits"}
+    for name, row in counted.items():
+        assert figures.layers[name]["strategy"] == "resource"
+        assert figures.layers[name]["rom_bits"] == row.sqnap_weight_bits
+        assert figures.layers[name]["multipliers"] == row.sqnap_multipliers < row.stock_multipliers
+    assert figures.layers["conv1"]["buffer_elements"] == 5 * 28 * 1
+    assert figures.problems == []
