@@ -113,7 +113,7 @@ def test_strategy_per_layer_from_hls_config(tmp_path):
     assert members["5"]["outputs_per_round"] == "5" and members["7"]["outputs_per_round"] == "7"
     pragmas = _pragmas(tmp_path / "prj", "Vitis")
     # the ternary ROM (pattern indices), read one round (2 outputs x 1 group) per cycle
-    assert "#pragma HLS ARRAY_RESHAPE variable=codes cyclic factor=codes_per_round" in pragmas
+    assert "#pragma HLS ARRAY_RESHAPE variable=codes cyclic factor=code_words::value" in pragmas
     assert "#pragma HLS PIPELINE II=1" in pragmas
     assert check_project(tmp_path / "prj", "Vitis") == []
 
