@@ -98,6 +98,15 @@ def check_csim(model: Any, description: Description, io_type: str, flavor: str) 
     assert result.bit_exact == result.total == CSIM_SAMPLES, result.summary()
 
 
+def hardware_input(model: Any, description: Description, x: np.ndarray) -> np.ndarray:
+    """What the design's input holds: ``x`` on a declared ``input_format``; without one, the first
+    QActivation's quantization of ``x`` (that QActivation is the design's input format)."""
+    first = model.layers[1]
+    if description["input_format"] is None and type(first).__name__ == "QActivation":
+        return np.asarray(first(x))
+    return x
+
+
 def ends_with_softmax(model: Any) -> bool:
     """Whether the model's output layer is a softmax (``Activation("softmax")`` or ``Softmax``)."""
     import tensorflow as tf
@@ -110,8 +119,8 @@ def ends_with_softmax(model: Any) -> bool:
 def check_refusal(model: Any, description: Description, x: np.ndarray, message: str) -> None:
     """A conversion refused with ``message`` must be refused for the reason it gives.
 
-    * "computes nothing in hardware": Keras returns the input, value for value (or its softmax
-      when the model ends with one: the design outputs logits);
+    * "computes nothing in hardware": Keras returns the design's input, value for value (or its
+      softmax when the model ends with one: the design outputs logits);
     * "more than hls4ml's weight files hold exactly": the named BatchNormalization's exact
       multipliers or offsets do need the stated width, beyond the stated limit;
     * "hls4ml's depthwise kernels compute depth_multiplier=1 only": the named layer has another
@@ -125,7 +134,7 @@ def check_refusal(model: Any, description: Description, x: np.ndarray, message: 
 
     if "computes nothing in hardware" in message:
         y = np.asarray(model(x, training=False), np.float64).reshape(len(x), -1)
-        x_flat = np.asarray(x, np.float64).reshape(len(x), -1)
+        x_flat = np.asarray(hardware_input(model, description, x), np.float64).reshape(len(x), -1)
         if ends_with_softmax(model):  # the design outputs logits (docs/hls.md): softmax(input) is "nothing"
             x_flat = np.asarray(tf.nn.softmax(x_flat, axis=-1), np.float64)
             assert np.allclose(y, x_flat, rtol=1e-6, atol=1e-7), f"refused, yet it computes: {message}"

@@ -14,7 +14,10 @@ Two views per layer, both in units of that layer's output LSB (``2**-frac``):
     integers, average pooling over a non power-of-two area);
   - compressed layers: Keras sums in float32 (and SWC fixed weights are float32-rounded),
     so ``(fan_in + 3) * 2**-24 * peak + 0.5`` LSB (``peak`` in LSB, the SWC ``/D`` rounding);
-  - BatchNormalization (standalone): the multiplier's rounding, ``peak_in / 2 + 0.5 + 4 * 2**-24 * peak``;
+  - BatchNormalization (standalone): the multiplier's rounding, ``peak_in / 2 + 0.5 + 4 * 2**-24 * T``
+    with ``T = max(peak, peak_in * max|multiplier| + max|offset|)``, plus ``4 * 2**-24 * max(|mean * inv|
+    + |beta|)`` for the offset Keras computes from them: Keras rounds these terms in float32, and
+    they can be far larger than the result they cancel to;
   - a compressed layer with a BatchNormalization folded in: the compressed layer's tolerance
     scaled by the largest multiplier, plus the BatchNormalization's.
 
@@ -100,8 +103,12 @@ class Comparison:
 
 
 def _scaling_tolerance(scaling: Scaling, peak: int) -> float:
-    """A folded BatchNormalization's own error: the multiplier's and the offset's rounding."""
-    return scaling.input_peak / 2 + 0.5 + 4 * _EPS32 * peak
+    """A BatchNormalization's own error: the multiplier's and the offset's rounding, and Keras' float32
+    rounding of its terms ``x * scale`` and ``offset``, which may be far larger than the result they
+    cancel to (``peak``)."""
+    terms = (scaling.input_peak * max(abs(int(m)) for m in np.ravel(scaling.multiplier))
+             + max(abs(int(o)) for o in np.ravel(scaling.offset)))
+    return scaling.input_peak / 2 + 0.5 + 4 * _EPS32 * max(peak, terms)
 
 
 def _tolerance(spec: LayerSpec) -> float:
@@ -122,6 +129,23 @@ def _tolerance(spec: LayerSpec) -> float:
         area = spec.geometry.kernel_size[0] * spec.geometry.kernel_size[1]
         return (1.0 if spec.divide else 0.0) + (area + 3) * _EPS32 * spec.peak
     return float32
+
+
+def _keras_offset_rounding(model: tf.keras.Model, spec: LayerSpec, lsb: float) -> float:
+    """Keras' float32 rounding of a BatchNormalization's offset ``beta - mean * inv``, in output LSBs.
+
+    Keras computes the offset from ``beta`` and ``mean * inv`` (``inv = gamma / sqrt(var + eps)``),
+    which may be far larger than the offset they cancel to; 0 without a BatchNormalization.
+    """
+    scaling = spec.scaling if isinstance(spec, (AffineSpec, CompressedSpec)) else None
+    if scaling is None:
+        return 0.0
+    layer = model.get_layer(scaling.layer)
+    mean, var = np.asarray(layer.moving_mean, np.float64), np.asarray(layer.moving_variance, np.float64)
+    gamma = np.asarray(layer.gamma, np.float64) if layer.gamma is not None else 1.0
+    beta = np.abs(np.asarray(layer.beta, np.float64)) if layer.beta is not None else 0.0
+    terms = np.abs(mean * gamma / np.sqrt(var + layer.epsilon)) + beta
+    return 4 * _EPS32 * float(np.max(terms)) / lsb
 
 
 def _keras_layers(model: tf.keras.Model, spec: LayerSpec) -> List[tf.keras.layers.Layer]:
@@ -176,7 +200,8 @@ def compare(model: tf.keras.Model, x: np.ndarray, input_format: InputFormat = No
             local_out = layer(local_out, training=False)
         end_to_end = float(np.max(np.abs(np.asarray(keras_out, np.float64) - mine), initial=0.0)) / lsb
         local = float(np.max(np.abs(np.asarray(local_out, np.float64) - mine), initial=0.0)) / lsb
-        diffs.append(LayerDiff(spec.name, spec.kind, lsb, end_to_end, local, _tolerance(spec)))
+        allowed = _tolerance(spec) + _keras_offset_rounding(model, spec, lsb)
+        diffs.append(LayerDiff(spec.name, spec.kind, lsb, end_to_end, local, allowed))
         logits_keras = keras_out
     agreement = float(np.mean(np.argmax(logits_keras, -1) == np.argmax(emulation.output, -1)))
     return Comparison(diffs, agreement, len(keras_inputs))
