@@ -134,12 +134,13 @@ def check_refusal(model: Any, description: Description, x: np.ndarray, message: 
 
     if "computes nothing in hardware" in message:
         y = np.asarray(model(x, training=False), np.float64).reshape(len(x), -1)
-        x_flat = np.asarray(hardware_input(model, description, x), np.float64).reshape(len(x), -1)
+        x_hw = np.asarray(hardware_input(model, description, x), np.float64)
         if ends_with_softmax(model):  # the design outputs logits (docs/hls.md): softmax(input) is "nothing"
-            x_flat = np.asarray(tf.nn.softmax(x_flat, axis=-1), np.float64)
-            assert np.allclose(y, x_flat, rtol=1e-6, atol=1e-7), f"refused, yet it computes: {message}"
+            x_hw = x_hw.reshape((len(x),) + tuple(model.output_shape[1:]))  # the identities only reshape
+            x_hw = np.asarray(tf.nn.softmax(x_hw, axis=-1), np.float64).reshape(len(x), -1)
+            assert np.allclose(y, x_hw, rtol=1e-6, atol=1e-7), f"refused, yet it computes: {message}"
         else:
-            assert np.array_equal(y, x_flat), f"refused, yet it computes: {message}"
+            assert np.array_equal(y, x_hw.reshape(len(x), -1)), f"refused, yet it computes: {message}"
         return
     depthwise = re.match(r"layer '(\w+)' \(\w+\): hls4ml's depthwise kernels compute depth_multiplier=1 only, "
                          r"this layer has (\d+)", message)
