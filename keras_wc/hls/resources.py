@@ -37,7 +37,7 @@ from typing import Any, Dict, Iterable, List, Optional, Union
 
 import numpy as np
 
-from .strategy import architecture
+from .strategy import architecture, layout_shape
 
 STOCK_DEFAULT_BITS = 16
 RESOURCES_FILE = "sqnap_resources.json"
@@ -126,9 +126,8 @@ def layer_resources(spec: Any, reuse_factor: int = 1, arch: Optional[Any] = None
         full_mults += encoding.layout.n_out
         emitted += sum(int(np.size(values)) * int(integer_precision(values).width)
                        for values in (spec.scaling.multiplier, spec.scaling.offset))
-    layout = encoding.layout
-    arch = arch or architecture("latency", layout.n_out, layout.n_groups * layout.group_size, reuse_factor)
-    share = Fraction(arch.outputs_per_round, layout.n_out)
+    arch = arch or architecture("latency", *layout_shape(encoding.layout), reuse_factor)
+    share = Fraction(arch.outputs_per_round, arch.n_out)
     return LayerResources(spec.name, spec.method, math.ceil(full_mults * share),
                           math.ceil(cost.shift_adds * share), emitted, stock_mults,
                           n_weights * STOCK_DEFAULT_BITS + stock_bias_bits)

@@ -155,11 +155,10 @@ def requested_strategy(model, node) -> Tuple[str, bool]:
     return strategy, explicit
 
 
-def layer_shape(node) -> Tuple[int, int]:
-    """``(n_out, fan_in)`` of an SQNAP node from its datapath spec (the group-padded fan-in)."""
-    layout = node.get_attr("sqnap_spec").encoding.layout
-    n_out = node.get_attr("n_out") if node.class_name == "SQNAPDense" else node.get_attr("n_filt")
-    return int(n_out), int(layout.n_groups * layout.group_size)
+def layout_shape(layout) -> Tuple[int, int]:
+    """``(n_out, fan_in)`` of a kernel's :class:`~keras_wc.quantizers.layout.FanInLayout`: outputs per
+    pixel and the group-padded fan-in the C++ computes."""
+    return int(layout.n_out), int(layout.n_groups * layout.group_size)
 
 
 class ChooseStrategy(ModelOptimizerPass):
@@ -171,21 +170,21 @@ class ChooseStrategy(ModelOptimizerPass):
     def transform(self, model) -> bool:
         from .layers import SQNAP_LAYERS
 
-        limit = FLAVOR_LIMITS[model.config.get_config_value(FLAVOR_KEY, "Vitis")].unrolled_terms
+        flavor = model.config.get_config_value(FLAVOR_KEY, "Vitis")
         for node in model.get_layers():
             if isinstance(node, SQNAP_LAYERS) and node.get_attr("sqnap_architecture") is None:
-                node.set_attr("sqnap_architecture", self._choose(model, node, limit))
+                node.set_attr("sqnap_architecture", self._choose(model, node, flavor))
         return False
 
     @staticmethod
-    def _choose(model, node, limit: int) -> Architecture:
+    def _choose(model, node, flavor: str) -> Architecture:
+        limit = FLAVOR_LIMITS[flavor].unrolled_terms
         strategy, explicit = requested_strategy(model, node)
-        n_out, fan_in = layer_shape(node)
+        n_out, fan_in = layout_shape(node.get_attr("sqnap_spec").encoding.layout)
         chosen = architecture(strategy, n_out, fan_in, int(model.config.get_reuse_factor(node)))
         if chosen.unrolled_terms <= limit:
             node.set_attr("sqnap_strategy_source", "configured" if explicit else "default")
             return chosen
-        flavor = model.config.get_config_value(FLAVOR_KEY, "Vitis")
         reuse = fitting_reuse_factor(n_out, fan_in, limit)
         where = (f"layer {node.name!r} ({node.class_name}): {chosen.unrolled_terms} code x input terms per round "
                  f"({chosen.outputs_per_round} outputs x fan-in {fan_in}) exceed the {flavor} limit of {limit}")

@@ -22,6 +22,7 @@ Example:
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -157,9 +158,7 @@ def _array_bits(project: Path, top: str, config: Dict[str, object], names: List[
     for name in names:
         if name in local_arrays:
             member, dims = local_arrays[name]
-            count = 1
-            for d in re.findall(r"\d+", dims):
-                count *= int(d)
+            count = math.prod(int(d) for d in re.findall(r"\d+", dims))
             bits += count * _width(config["typedefs"][member], defines)
             continue
         text = (project / "firmware/weights" / f"{name}.h").read_text()
