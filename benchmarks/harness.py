@@ -13,6 +13,9 @@ from keras_wc.pipeline import Trained, train
 from keras_wc.projects import Recipe, simulate_hls
 from keras_wc.report import compression_report
 
+#: reuse factors of the architecture table (hls4ml's Latency and Resource at each)
+ARCHITECTURE_REUSE = (1, 4, 16)
+
 
 @dataclass(frozen=True)
 class Workload:
@@ -110,11 +113,16 @@ def _quantization_distance(model: tf.keras.Model) -> float:
 
 
 def _hardware(model: tf.keras.Model, recipe: Recipe, x_csim: np.ndarray, project_dir: Path) -> Dict[str, Any]:
-    """SQNAP resource estimate vs stock hls4ml, and C simulation against the emulator."""
+    """SQNAP resource estimate vs stock hls4ml (Latency RF 1, and both architectures at every
+    :data:`ARCHITECTURE_REUSE`), and C simulation against the emulator."""
     from keras_wc.hls import resources
+    from keras_wc.hls.settings import STRATEGY_NAMES
     from keras_wc.models import logits_model
 
-    figures: Dict[str, Any] = {"resources": resources(logits_model(model)).totals}
+    logits = logits_model(model)
+    figures: Dict[str, Any] = {"resources": resources(logits).totals,
+                               "architectures": {f"{strategy} RF {reuse}": resources(logits, reuse, strategy=strategy).totals
+                                                 for strategy in STRATEGY_NAMES for reuse in ARCHITECTURE_REUSE}}
     if len(x_csim):
         result = simulate_hls(model, recipe, x_csim, project_dir, overwrite=True)
         figures["csim"] = {"bit_exact": result.bit_exact, "total": result.total,

@@ -137,6 +137,20 @@ def _hardware_table(rows: Dict[str, List[Dict]]) -> List[str]:
     return lines
 
 
+def _architecture_table(rows: Dict[str, List[Dict]]) -> List[str]:
+    """Full multipliers (SQNAP / stock hls4ml) per row in each architecture and reuse factor."""
+    runs = [runs[0] for runs in rows.values() if runs[0].get("hardware", {}).get("architectures")]
+    if not runs:
+        return []
+    columns = list(runs[0]["hardware"]["architectures"])
+    lines = ["| row | " + " | ".join(columns) + " |", "|---|" + "---:|" * len(columns)]
+    for run in runs:
+        cells = [f"{t['sqnap_multipliers']:,} / {t['stock_multipliers']:,}"
+                 for t in (run["hardware"]["architectures"][column] for column in columns)]
+        lines.append(f"| {run['label']} | " + " | ".join(cells) + " |")
+    return lines
+
+
 def _ablation_table(rows: Dict[str, List[Dict]]) -> List[str]:
     ablation = [runs[0] for runs in rows.values() if runs[0]["family"] == "ablation"]
     if not ablation:
@@ -231,6 +245,13 @@ def write_benchmarks_md(results_dir: Path, target: Path) -> None:
             if hardware:
                 lines += ["Hardware (SQNAP estimate without vendor tools vs stock hls4ml on the same model):", ""]
                 lines += hardware + [""]
+            architectures = _architecture_table(rows)
+            if architectures:
+                lines += ["Full multipliers per architecture, SQNAP / stock hls4ml (estimates; Latency: the weights are "
+                          "constants, live products only, ALLOCATION-shared by the reuse factor, a layer over the "
+                          "Vitis limit becomes Resource; Resource: the SQNAP processor, ceil(n_out / RF) processing "
+                          "elements with every group's multiplier, and stock's RF-shared products):", ""]
+                lines += architectures + [""]
             ablation = _ablation_table(rows)
             if ablation:
                 lines += ["QR ablation (same seed, epochs and data):", ""] + ablation + [""]

@@ -10,8 +10,8 @@
 //       sign_term     t * x, t in {-1,0,1}  (ternary: add / subtract / skip)
 //   * The integer accumulator A (CONFIG_T::accum_t, an ap_int<>) is exact; the layer result is
 //     A * 2**-F, F = (weight fractional length) + fx, written into res_T by from_grid<>.
-//   * div_round_odd<D>(A): round-to-nearest of A / D for an odd constant D (SWC fixed). Ties
-//     cannot happen; C++'s truncating division is applied to |A| so negatives round correctly.
+//   * div_round_odd<R>(A): round-to-nearest of A / D for an odd constant D (SWC fixed) by the
+//     multiplication of |A| + (D-1)/2 with a reciprocal constant R (no divider). Ties cannot happen.
 //
 // Entry points, generic over the method (a Core struct in the method's own header):
 //   dense<Core>, conv2d<Core>, conv1d<Core>                 : io_parallel
@@ -36,13 +36,20 @@
 // Two architectures per layer (CONFIG_T::strategy, hls4ml's Strategy):
 //   latency  : every output of a pixel in one round (outputs_per_round = n_out), the pixel (or
 //              the Dense) pipelined at II = reuse_factor; the weights are constants folded into
-//              the datapath (shift-add trees).
+//              the datapath (shift-add trees); its `mul` operations -- the full multiplications,
+//              products by codes being shift_add_term -- are limited to CONFIG_T::multiplier_limit
+//              = ceil(full multiplications / reuse_factor) by ALLOCATION, as hls4ml's Latency kernels.
 //   resource : the SQNAP processor. The weight arrays are ROMs reshaped so that one word holds
 //              one round's codes (ARRAY_RESHAPE cyclic, depth = number of rounds); a pipelined
 //              Rounds loop (II = 1) computes outputs_per_round = ceil(n_out / reuse_factor)
 //              outputs per cycle on that many processing elements, each fan-in wide, with one
 //              full multiplier per group (SWC, poly) or per output (ternary) — the rest of the
 //              products are code x input shift-adds on codes read from the ROM.
+//
+// Weights reach the cores as compile-time constants: the top passes hls4ml's weight arrays (file-scope,
+// literal initializers under __SYNTHESIS__) to the layer's one non-inlined function -- its process
+// under the DATAFLOW top: conv2d_driver, dense_schedule<>::run, dense_stream, conv2d_stream -- and
+// every function from there to the core is INLINE (tests/test_hls_strategy.py checks both).
 //
 // HLS pragmas are written through SQNAP_PRAGMA(HLS ...) (C99 _Pragma), emitted when __SYNTHESIS__
 // (Vivado/Vitis HLS) or SQNAP_EMIT_PRAGMAS is defined, so that plain g++ -Wall (C simulation)
@@ -145,22 +152,48 @@ template <class res_T, int F, int W> inline res_T from_grid(const ap_int<W> &a) 
     return r;
 }
 
-// round(a / D) to nearest for an odd constant D > 0 (no ties exist). The magnitude is divided
-// (C++ '/' truncates toward zero), so -37/7 = -5.29 -> -5 and -39/7 = -5.57 -> -6.
-// Division by a constant: synthesized as a constant multiplication (shift-adds), not a DSP
-// multiply by a stored weight.
-template <int D, int W> inline ap_int<W> div_round_odd(const ap_int<W> &a) {
+// A reciprocal of the odd constant D for unsigned dividends below 2**W: n / D == (n * m) >> SHIFT
+// (truncated), m = HI * 2**62 + LO of BITS bits, from keras_wc.datapath.arith.reciprocal (exact for
+// every such n: Granlund and Montgomery 1994). Emitted per layer as CONFIG_T::reciprocal.
+template <int D, unsigned BITS, unsigned long long HI, unsigned long long LO, unsigned SHIFT> struct reciprocal {
+    static const int divisor = D;
+    static const unsigned bits = BITS, shift = SHIFT;
+    static ap_uint<BITS> multiplier() {
+        SQNAP_PRAGMA(HLS INLINE)
+        ap_uint<BITS> m = HI;
+        m = (m << 62) | ap_uint<BITS>(LO);
+        return m;
+    }
+};
+
+// round(a / D) to nearest for the odd constant D = R::divisor > 1 (no ties exist), with no divider:
+// the magnitude plus (D-1)/2 times the constant R::multiplier(), shifted right by R::shift — one
+// constant multiplication. |a| <= 2**(W-1), so the dividend |a| + (D-1)/2 stays below 2**W (the
+// width R was made for). -37/7 = -5.29 -> -5 and -39/7 = -5.57 -> -6.
+template <class R, int W> inline ap_int<W> div_round_odd(const ap_int<W> &a) {
     SQNAP_PRAGMA(HLS INLINE)
-    static_assert(D > 0 && (D % 2) == 1, "div_round_odd: D must be odd and positive");
-    if (D == 1) return a;
+    static_assert(R::divisor > 1 && (R::divisor % 2) == 1, "div_round_odd: D must be odd and above 1");
     const bool neg = a < 0;
     ap_uint<W> mag = neg ? ap_uint<W>(-a) : ap_uint<W>(a);
     ap_uint<W + 1> num = mag;
-    num += (D - 1) / 2;
-    ap_uint<W> q = num / D;
+    num += (R::divisor - 1) / 2;
+    ap_uint<W + 1 + R::bits> product = num * R::multiplier();  // the constant multiplication
+    ap_uint<W> q = product >> R::shift;
     ap_int<W> r = q;
     return neg ? ap_int<W>(-r) : r;
 }
+
+// The epilogue's division by CONFIG_T::denominator: none when it is 1 (then CONFIG_T needs no
+// reciprocal), else div_round_odd by CONFIG_T::reciprocal.
+template <bool BY_ONE> struct division {
+    template <class CONFIG_T, int W> static ap_int<W> apply(const ap_int<W> &a) {
+        SQNAP_PRAGMA(HLS INLINE)
+        return div_round_odd<typename CONFIG_T::reciprocal>(a);
+    }
+};
+template <> struct division<true> {
+    template <class CONFIG_T, int W> static ap_int<W> apply(const ap_int<W> &a) { return a; }
+};
 
 // CONFIG_T::scaling of a layer without a folded BatchNormalization: R unchanged. (A folded one is
 // a struct of the layer's config whose apply(R, o) returns R * scale[o] + offset[o], exactly.)
@@ -171,7 +204,8 @@ struct unscaled {
 // The epilogue shared by every Core (the datapath's CompressedSpec arithmetic, docs/datapath.md):
 //   A' = (A << align[o]) + bias[o]      align: onto the layer's common grid (per-channel DFP
 //                                       fractional lengths, extra bits of an off-grid float bias)
-//   R  = round(A' / D)                  D = CONFIG_T::denominator (odd; 1: no division)
+//   R  = round(A' / D)                  D = CONFIG_T::denominator (odd; 1: no division), by the
+//                                       constant multiplication of CONFIG_T::reciprocal
 //   S  = CONFIG_T::scaling::apply(R, o) a folded BatchNormalization (R * scale[o] + offset[o]), or R
 //   result = S * 2**-F,  F = CONFIG_T::frac + fx
 // A and A' are exact in CONFIG_T::accum_t (sized for A'), S in the scaling's result type; the
@@ -183,24 +217,44 @@ inline res_T finish(typename CONFIG_T::accum_t acc, unsigned o,
     SQNAP_PRAGMA(HLS INLINE)
     acc = acc << align[per_out_index<CONFIG_T::n_align>(o)];
     acc += bias[o];
-    acc = div_round_odd<CONFIG_T::denominator>(acc);
+    acc = division<CONFIG_T::denominator == 1>::template apply<CONFIG_T>(acc);
     return from_grid<res_T, CONFIG_T::frac + int_view<data_T>::frac>(CONFIG_T::scaling::apply(acc, o));
 }
 
 // ----------------------------------------------------------------------------------------
 // per-weight terms (shift-add only)
-struct mul_term {  // c * x
+struct mul_term {  // c * x: a full multiplication (DFP codes of more than 4 bits)
     template <class P, class C, class X> static P apply(const C &c, const X &x) {
         SQNAP_PRAGMA(HLS INLINE)
         P r = c * x;
         return r;
     }
 };
-struct sq_term {  // c*c * x (poly S2: k**2 * x_i)
+// c * x with no multiplier: x shifted by each set bit of |c| and added, negated for c < 0 (an
+// adder per set bit of a constant code; per code bit for a code read from ROM). C is an ap_int /
+// ap_uint code type. Every `*` of the datapath is then a full multiplication of the cost model,
+// which the Latency architecture's ALLOCATION limit counts.
+struct shift_add_term {
     template <class P, class C, class X> static P apply(const C &c, const X &x) {
         SQNAP_PRAGMA(HLS INLINE)
-        P r = (c * c) * x;
-        return r;
+        const int B = C::width;
+        const ap_int<B + 1> code = c;
+        const bool neg = code < 0;
+        const ap_uint<B> mag = neg ? ap_uint<B>(-code) : ap_uint<B>(code);
+        P v = x;
+        P r = 0;
+    // loop CodeBits
+        for (int b = 0; b < B; b++) {
+            SQNAP_PRAGMA(HLS UNROLL)
+            if (mag[b]) r += v << b;
+        }
+        return neg ? P(-r) : r;
+    }
+};
+struct sq_term {  // c*c * x (poly S2: k**2 * x_i) as two shift-add stages, k * (k * x)
+    template <class P, class C, class X> static P apply(const C &c, const X &x) {
+        SQNAP_PRAGMA(HLS INLINE)
+        return shift_add_term::apply<P>(c, shift_add_term::apply<P>(c, x));
     }
 };
 struct sign_term {  // t * x, t in {-1, 0, 1}: add, subtract or skip
@@ -484,6 +538,7 @@ void conv2d_driver(const data_T data[CONFIG_T::in_height * CONFIG_T::in_width * 
         for (unsigned ox = 0; ox < CONFIG_T::out_width; ox++) {
             if (CONFIG_T::strategy == latency) {
                 SQNAP_PRAGMA(HLS PIPELINE II=CONFIG_T::reuse_factor)
+                SQNAP_PRAGMA(HLS ALLOCATION operation instances=mul limit=CONFIG_T::multiplier_limit)
             }
             res_T out[NF];
             SQNAP_PRAGMA(HLS ARRAY_PARTITION variable=out complete)
@@ -507,6 +562,7 @@ template <unsigned STRATEGY> struct dense_schedule {
     template <class Core, class data_T, class res_T, class CONFIG_T, class... W>
     static void run(const data_T data[CONFIG_T::n_in], res_T res[CONFIG_T::n_out], const W &...w) {
         SQNAP_PRAGMA(HLS PIPELINE II=CONFIG_T::reuse_factor)
+        SQNAP_PRAGMA(HLS ALLOCATION operation instances=mul limit=CONFIG_T::multiplier_limit)
         dense_driver<Core, data_T, res_T, CONFIG_T>(data, res, w...);
     }
 };
@@ -528,6 +584,7 @@ void dense(const data_T data[CONFIG_T::n_in], res_T res[CONFIG_T::n_out], const 
 template <class Core, class data_T, class res_T, class CONFIG_T, class... W>
 void conv2d(const data_T data[CONFIG_T::in_height * CONFIG_T::in_width * CONFIG_T::n_chan],
             res_T res[CONFIG_T::out_height * CONFIG_T::out_width * CONFIG_T::n_filt], const W &...w) {
+    SQNAP_PRAGMA(HLS INLINE)
     conv2d_driver<Core, data_T, res_T, CONFIG_T>(data, res, w...);
 }
 
@@ -535,6 +592,7 @@ void conv2d(const data_T data[CONFIG_T::in_height * CONFIG_T::in_width * CONFIG_
 template <class Core, class data_T, class res_T, class CONFIG_T, class... W>
 void conv1d(const data_T data[CONFIG_T::in_width * CONFIG_T::n_chan],
             res_T res[CONFIG_T::out_width * CONFIG_T::n_filt], const W &...w) {
+    SQNAP_PRAGMA(HLS INLINE)
     conv2d_driver<Core, data_T, res_T, conv1d_as_2d<CONFIG_T> >(data, res, w...);
 }
 
@@ -618,6 +676,7 @@ void conv2d_stream(hls::stream<data_T> &data, hls::stream<res_T> &res, const W &
         for (unsigned ox = 0; ox < CONFIG_T::out_width; ox++) {
             if (CONFIG_T::strategy == latency) {
                 SQNAP_PRAGMA(HLS PIPELINE II=CONFIG_T::reuse_factor)
+                SQNAP_PRAGMA(HLS ALLOCATION operation instances=mul limit=CONFIG_T::multiplier_limit)
             }
             out_t y[CONFIG_T::n_filt];
             SQNAP_PRAGMA(HLS ARRAY_PARTITION variable=y complete)

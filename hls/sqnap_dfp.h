@@ -5,8 +5,8 @@
 //   A_o = sum_i c_i * x_i
 // Per-channel DFP: the outputs' different fractional lengths are put on one grid by the shared
 // epilogue's per-output left shift align[o] (finish<> in sqnap_common.h): the stored codes keep
-// their own width. Codes of <= 4 bits are shift-adds (LUTs); wider codes are full
-// multiplications (DSPs): the C++ is the same, the synthesis tool maps it by width.
+// their own width. Codes of <= 4 bits are shift-adds (shift_add_term: no multiplier); wider codes are
+// full multiplications (mul_term), as the cost model counts them.
 #ifndef SQNAP_DFP_H_
 #define SQNAP_DFP_H_
 
@@ -14,7 +14,15 @@
 
 namespace sqnap {
 
-struct dfp_core : per_weight_core<mul_term> {};
+// The product of a DFP code: shift-adds up to SHIFT_ADD_MAX_BITS (keras_wc.methods.dfp) code bits.
+struct dfp_term {
+    template <class P, class C, class X> static P apply(const C &c, const X &x) {
+        SQNAP_PRAGMA(HLS INLINE)
+        return select<(C::width <= 4), shift_add_term, mul_term>::type::template apply<P>(c, x);
+    }
+};
+
+struct dfp_core : per_weight_core<dfp_term> {};
 
 }  // namespace sqnap
 

@@ -71,7 +71,7 @@ struct poly_core {
                 const unsigned cb = (co * NG + g) * NC;
                 const unsigned kb = (o * NG + g) * GS;
                 if (!shared) acc += coef[cb] * s0[v][g];
-                psum_t s1 = group_sum<mul_term, psum_t, GS>(fan[v], g * GS, codes, kb);
+                psum_t s1 = group_sum<shift_add_term, psum_t, GS>(fan[v], g * GS, codes, kb);
                 acc += coef[cb + 1] * s1;
                 if (CONFIG_T::degree == 2) {
                     psum_t s2 = group_sum<sq_term, psum_t, GS>(fan[v], g * GS, codes, kb);

@@ -2,7 +2,7 @@
 //
 // Arithmetic (docs/datapath.md, docs/methods.md), integers only, x = raw input integers:
 //   per weight  c (codes[o][g][i]),  per group  M (maw[o][g], unsigned)
-//   sw_po2 == false (fixed):  P_g = sum_{i in g} c_i * x_i                      (shift-adds)
+//   sw_po2 == false (fixed):  P_g = sum_{i in g} c_i * x_i                      (shift-adds, shift_add_term)
 //   sw_po2 == true  (po2):    P_g = sum_{i in g} sign_i * (x_i << (J - j_i)),  code sign*(j+1),
 //                             J = 2**(sw_bits-1) - 2, code 0 = pruned          (shifts only)
 //   A = sum_g M_g * P_g          -- ONE full multiplication per group
@@ -26,7 +26,7 @@ struct swc_core {
         SQNAP_PRAGMA(HLS INLINE)
         const unsigned NG = CONFIG_T::n_groups, GS = CONFIG_T::group_size;
         const int J = (1 << (CONFIG_T::sw_bits - 1)) - 2;
-        typedef typename select<CONFIG_T::sw_po2, po2_term<J + 1, -1>, mul_term>::type Term;
+        typedef typename select<CONFIG_T::sw_po2, po2_term<J + 1, -1>, shift_add_term>::type Term;
         typedef typename CONFIG_T::accum_t accum_t;
         typedef typename CONFIG_T::psum_t psum_t;
         const unsigned U = CONFIG_T::outputs_per_round;

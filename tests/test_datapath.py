@@ -9,7 +9,7 @@ from qkeras import QActivation, QDense
 from qkeras.quantizers import quantized_bits, quantized_relu
 
 from keras_wc.datapath import ActivationQuant, describe_model, parse_format
-from keras_wc.datapath.arith import round_div, round_shift
+from keras_wc.datapath.arith import reciprocal, round_div, round_shift
 from keras_wc.datapath.geometry import Geometry
 from keras_wc.quantizers import FixedPoint
 
@@ -73,6 +73,25 @@ def test_round_shift_and_div_on_wide_integers():
     values = np.arange(-50, 50)
     assert round_div(values, 5).tolist() == [int(np.round(v / 5)) for v in values]
     assert round_shift(values, 2).tolist() == np.round(values / 4).astype(int).tolist()
+
+
+@pytest.mark.parametrize("divisor", [3, 5, 7, 15, 31, 63, 127, 9, 25])
+def test_the_reciprocal_divides_every_dividend_of_its_width(divisor):
+    """``(n * m) >> s == n // D`` for all n below 2**bits (exhaustive to 14 bits; the edges beyond)."""
+    for bits in range(1, 15):
+        m, s = reciprocal(divisor, bits)
+        n = np.arange(1 << bits, dtype=np.int64)
+        assert np.array_equal((n * m) >> s, n // divisor), bits
+        assert m <= 1 << (bits + 1)
+    rng = np.random.default_rng(divisor)
+    for bits in (24, 33, 48, 62, 70, 100):
+        m, s = reciprocal(divisor, bits)
+        edges = [0, 1, divisor - 1, divisor, (1 << bits) - 1, (1 << bits) - divisor]
+        edges += [int(v) * divisor + r for v in rng.integers(0, (1 << min(bits, 62)) // divisor, 50)
+                  for r in (0, divisor - 1)]
+        for n in edges:
+            if 0 <= n < 1 << bits:
+                assert (n * m) >> s == n // divisor, (bits, n)
 
 
 @pytest.mark.parametrize("size, kernel, stride, padding", [(8, 5, 1, "same"), (9, 3, 2, "same"), (8, 3, 2, "valid")])

@@ -177,9 +177,15 @@ def test_missing_gpp(tmp_path, model, x, monkeypatch):
 def test_resources_fewer_multipliers(tmp_path, model):
     report = kh.resources(model, input_format=INPUT_FORMAT)
     by_name = {row.name: row for row in report.layers}
-    assert by_name["fc1"].stock_multipliers == 12 * 6
-    # SWC group 5 over a fan-in of 12: 3 groups per output -> 3 full multiplications per output
-    assert by_name["fc1"].sqnap_multipliers == 6 * 3
+    # stock Latency: one product per weight, zero and power-of-two weights folded
+    weights = model.get_layer("fc1").kernel_quantizer_internal(model.get_layer("fc1").kernel).numpy()
+    folded = (weights == 0) | (np.frexp(np.abs(weights))[0] == 0.5)
+    assert 0 < np.count_nonzero(folded) < weights.size
+    assert by_name["fc1"].stock_multipliers == weights.size - np.count_nonzero(folded)
+    assert kh.resources(model, input_format=INPUT_FORMAT, strategy="Resource", reuse_factor=4).layers[0] \
+        .stock_multipliers == 12 * 6 // 4  # stock Resource: every weight, shared by the reuse factor
+    # SWC group 5 over a fan-in of 12: 3 groups per output -> 3 MAW products + the reciprocal of D per output
+    assert by_name["fc1"].sqnap_multipliers == 6 * (3 + 1)
     assert by_name["logits"].sqnap_multipliers <= 3 * 2  # delta (and mean) per output only
     assert report.totals["sqnap_multipliers"] < report.totals["stock_multipliers"]
     assert report.totals["sqnap_weight_bits"] < report.totals["stock_weight_bits"]

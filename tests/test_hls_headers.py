@@ -351,6 +351,8 @@ _TYPES = {"codes": "code_t", "maw": "maw_t", "align": "align_t", "bias": "bias_t
 
 
 def _config(case, k):
+    from keras_wc.hls.templates import reciprocal_lines  # the converter's own reciprocal member
+
     m = case["method"]
     lines = [f"struct cfg{k} {{"]
     u = lambda name, v: lines.append(f"  static const unsigned {name} = {int(v)};")  # noqa: E731
@@ -378,7 +380,9 @@ def _config(case, k):
     t("bias_t", "ap_int<16>")
     t("align_t", "ap_uint<4>")  # the shared epilogue: A' = (A << align) + bias, round(A' / D), grid frac + fx
     i("frac", _grid_frac(case) - DATA_TYPES[case["data"]][3])
-    i("denominator", (1 << (case["sw_bits"] - 1)) - 1 if m == "swc" and not case["sw_po2"] else 1)
+    denominator = (1 << (case["sw_bits"] - 1)) - 1 if m == "swc" and not case["sw_po2"] else 1
+    i("denominator", denominator)
+    lines.extend("  " + line for line in reciprocal_lines(denominator, 56))
     u("n_align", case["n_out_units"] if m == "dfp" and case["per_channel"] else 1)
     t("scaling", "sqnap::unscaled")
     if m == "swc":

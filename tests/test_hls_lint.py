@@ -135,19 +135,26 @@ def stream_conv_model(width: int, channels: int) -> tf.keras.Model:
 
 
 def test_lint_figures_of_hand_counted_layers(tmp_path):
-    """A 3x3 conv on a 32-wide, 3-channel stream buffers 3 rows; the Dense its 4 inputs and 3 outputs."""
+    """A 3x3 conv on a 32-wide, 3-channel stream buffers 3 rows; the Dense its 4 inputs and 3 outputs.
+
+    Multipliers: per conv output one MAW product per group (3) and the reciprocal of D = 7; the
+    Dense's 6-bit DFP codes are full multiplications, one per non-zero code.
+    """
     model = stream_conv_model(32, 3)
     convert(model, tmp_path / "prj", io_type="io_stream")
     report = lint(tmp_path / "prj")
     conv = report.layers["conv"]
     assert conv == {"strategy": "latency", "max_unroll": 4 * 27, "largest_partition": 3 * 32 * 3,
-                    "buffer_elements": 3 * 32 * 3, "rom_bits": 0, "multipliers": 4 * 3, "shift_add_terms": 4 * 27}
+                    "buffer_elements": 3 * 32 * 3, "rom_bits": 0, "multipliers": 4 * (3 + 1), "shift_add_terms": 4 * 27}
+    live_codes = int(np.count_nonzero(model.get_layer("fc").kernel_quantizer_internal(
+        model.get_layer("fc").kernel).numpy()))
     fc = report.layers["fc"]
     assert fc == {"strategy": "latency", "max_unroll": 3 * 4, "largest_partition": 4, "buffer_elements": 4 + 3,
-                  "rom_bits": 0, "multipliers": 0, "shift_add_terms": 3 * 4}
+                  "rom_bits": 0, "multipliers": live_codes, "shift_add_terms": 3 * 4}
     assert report.problems == []
     counted = {row.name: row for row in resources(tmp_path / "prj").layers}
-    assert counted["conv"].sqnap_multipliers == conv["multipliers"]  # one MAW product per group and output
+    assert counted["conv"].sqnap_multipliers == conv["multipliers"]
+    assert counted["fc"].sqnap_multipliers == fc["multipliers"]
 
 
 def test_lint_reports_what_a_vivado_synthesis_would_refuse(tmp_path, capsys):

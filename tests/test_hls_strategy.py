@@ -1,9 +1,11 @@
 """hls4ml's two architectures per SQNAP layer: Latency and Resource (the SQNAP processor).
 
 Resource layers keep their codes and per-group scales in ROMs reshaped to one word per round
-and compute ``ceil(n_out / reuse_factor)`` outputs per pipelined round; C simulation stays
-bit-exact with the emulator for every method in both io types, with a reuse factor that does
-not divide the outputs. The strategy is hls4ml's ``Strategy`` (model-wide or per layer); with
+and compute ``ceil(n_out / reuse_factor)`` outputs per pipelined round; Latency layers fold the
+weights into the pixel's datapath and cap its multipliers at ``ceil(full multiplications /
+reuse_factor)``. C simulation stays bit-exact with the emulator for every method in both
+architectures and both io types, on a 32x32x3 two-conv model (with a reuse factor that does not
+divide the outputs) and on LeNet-5 28x28. The strategy is hls4ml's ``Strategy`` (model-wide or per layer); with
 none given, a layer whose Latency round would unroll more terms than the flavour allows becomes
 Resource (recorded in ``hls4ml_config.yml``), and a Strategy given explicitly is refused by
 name when it does not fit.
@@ -25,16 +27,26 @@ from qkeras import QActivation, QConv2D, QDense, QDepthwiseConv2D  # noqa: E402
 from keras_wc.hls import convert, lint, resources  # noqa: E402
 from keras_wc.hls.pragmas import check_project, preprocessed_firmware  # noqa: E402
 from keras_wc.hls.strategy import FLAVOR_LIMITS, architecture, fitting_reuse_factor  # noqa: E402
+from keras_wc.models import lenet5, logits_model  # noqa: E402
 from keras_wc.quantizers import DFP, SWC, PolyApprox, Po2, SparseTernary  # noqa: E402
 from keras_wc.testing import assert_csim_bit_exact  # noqa: E402
 
 INPUT_FORMAT = "ufixed<6,0>"
-SHAPE = (7, 7, 3)
+SHAPE = (32, 32, 3)
 REUSE = 3  # divides none of the layers' output counts (5, 4, 6, 7)
 
 
+def _biases_far_from_zero(model: tf.keras.Model) -> tf.keras.Model:
+    for layer in model.layers:
+        if layer.get_weights():
+            weights = layer.get_weights()
+            weights[-1] = np.random.default_rng(3).normal(0, 0.3, weights[-1].shape).astype(np.float32)
+            layer.set_weights(weights)
+    return model
+
+
 def two_conv_model(kind: str) -> tf.keras.Model:
-    """QActivation -> conv -> conv -> Dense, every method of ``kind`` once."""
+    """QActivation -> conv -> conv -> max-pool -> Dense on 32x32x3, every method of ``kind`` once."""
     tf.keras.utils.set_random_seed(11)
     if kind == "grouped":  # methods with a full multiplier per group / output
         first = QConv2D(5, 3, padding="same", kernel_quantizer=SWC(sw_bits=4, group="kernel"), name="conv_swc")
@@ -49,17 +61,27 @@ def two_conv_model(kind: str) -> tf.keras.Model:
     h = QActivation("quantized_relu(6,0)", name="q_in")(inp)
     h = QActivation("quantized_relu(6,2)", name="a1")(first(h))
     h = QActivation("quantized_relu(6,2)", name="a2")(second(h))
-    model = tf.keras.Model(inp, last(tf.keras.layers.Flatten(name="flat")(h)))
-    for layer in model.layers:  # biases far from zero
-        if layer.get_weights():
-            weights = layer.get_weights()
-            weights[-1] = np.random.default_rng(3).normal(0, 0.3, weights[-1].shape).astype(np.float32)
-            layer.set_weights(weights)
-    return model
+    h = tf.keras.layers.MaxPooling2D(2, name="pool")(h)
+    return _biases_far_from_zero(tf.keras.Model(inp, last(tf.keras.layers.Flatten(name="flat")(h))))
 
 
-def inputs(n: int = 16) -> np.ndarray:
-    return np.random.default_rng(5).integers(0, 64, (n,) + SHAPE) / 64.0
+def lenet5_model(kind: str) -> tf.keras.Model:
+    """LeNet-5 on 28x28x1 (conv 6@5x5, conv 16@5x5, fc 120, fc 84, logits), a method per layer."""
+    tf.keras.utils.set_random_seed(12)
+    if kind == "grouped":
+        quantizers = {"conv1": SWC(sw_bits=4, group="kernel"), "conv2": SparseTernary(n=8, k=2),
+                      "fc1": PolyApprox(degree=2, levels=8, group=16), "fc2": SWC(sw_bits=4, group=12, sw_format="po2"),
+                      "logits": SparseTernary(n=12, k=3)}
+    else:
+        quantizers = {"conv1": DFP(bits=6), "conv2": Po2(bits=4), "fc1": DFP(bits=4), "fc2": Po2(bits=5),
+                      "logits": DFP(bits=8)}
+    model = lenet5((28, 28, 1), quantizer=quantizers, activation_quantizer="quantized_relu(8,3)",
+                   input_quantizer="quantized_relu(6,0)")
+    return _biases_far_from_zero(logits_model(model))
+
+
+def inputs(n: int = 16, shape=SHAPE) -> np.ndarray:
+    return np.random.default_rng(5).integers(0, 64, (n,) + tuple(shape)) / 64.0
 
 
 def configs(prj) -> dict:
@@ -73,28 +95,52 @@ def configs(prj) -> dict:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("io_type", ["io_parallel", "io_stream"])
+@pytest.mark.parametrize("strategy", ["Latency", "Resource"])
 @pytest.mark.parametrize("kind", ["grouped", "per_weight"])
-def test_resource_csim_bit_exact(tmp_path, kind, io_type):
+def test_two_conv_32x32x3_csim_bit_exact(tmp_path, kind, strategy, io_type):
     model = two_conv_model(kind)
-    result = assert_csim_bit_exact(model, inputs(), keep=tmp_path, input_format=INPUT_FORMAT, io_type=io_type,
-                                   strategy="Resource", reuse_factor=REUSE)
-    assert result.bit_exact == result.total == 16
+    result = assert_csim_bit_exact(model, inputs(8), keep=tmp_path, input_format=INPUT_FORMAT, io_type=io_type,
+                                   strategy=strategy, reuse_factor=REUSE)
+    assert result.bit_exact == result.total == 8
     members = configs(tmp_path / "prj")
     assert len(members) == 3
+    counted = {row.name: row for row in resources(tmp_path / "prj").layers}
+    figures = lint(tmp_path / "prj").layers
+    assert set(figures) == set(counted) and len(figures) == 3
     for config in members.values():
         n_out = int(config["n_out"])
-        assert config["strategy"] == "sqnap::resource" and config["reuse_factor"] == str(REUSE)
-        assert int(config["outputs_per_round"]) == -(-n_out // REUSE) < n_out
+        assert config["strategy"] == f"sqnap::{strategy.lower()}" and config["reuse_factor"] == str(REUSE)
+        per_round = -(-n_out // REUSE) if strategy == "Resource" else n_out
+        assert int(config["outputs_per_round"]) == per_round
     for flavor in ("Vitis", "Vivado"):
         assert check_project(tmp_path / "prj", flavor) == []
-    # the ROMs hold exactly the report's weight bits; the processing elements its multipliers
-    figures = lint(tmp_path / "prj").layers
-    counted = {row.name: row for row in resources(tmp_path / "prj").layers}
-    assert set(figures) == set(counted) and len(figures) == 3
     for name, row in counted.items():
-        assert figures[name]["strategy"] == "resource" and figures[name]["rom_bits"] == row.sqnap_weight_bits > 0
-        if row.method in ("swc", "ternary", "poly"):
-            assert figures[name]["multipliers"] == row.sqnap_multipliers > 0
+        assert figures[name]["strategy"] == strategy.lower()
+        if strategy == "Resource":  # the ROMs hold exactly the report's weight bits; the PEs its multipliers
+            assert figures[name]["rom_bits"] == row.sqnap_weight_bits > 0
+            assert figures[name]["multipliers"] == row.sqnap_multipliers
+        else:  # constants in logic; ALLOCATION caps the full multipliers at ceil(count / RF)
+            assert figures[name]["rom_bits"] == 0
+            assert figures[name]["multipliers"] <= max(1, row.sqnap_multipliers)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("io_type", ["io_parallel", "io_stream"])
+@pytest.mark.parametrize("strategy", [None, "Resource"])
+@pytest.mark.parametrize("kind", ["grouped", "per_weight"])
+def test_lenet5_28x28_csim_bit_exact(tmp_path, kind, strategy, io_type):
+    """Resource everywhere at RF 4, or Latency where it fits (fc1's 120 x 400 terms switch to Resource)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the automatic switch of fc1 is asserted below
+        result = assert_csim_bit_exact(lenet5_model(kind), inputs(6, (28, 28, 1)), keep=tmp_path, io_type=io_type,
+                                       strategy=strategy, reuse_factor=4)
+    assert result.bit_exact == result.total == 6
+    strategies = {name: figures["strategy"] for name, figures in lint(tmp_path / "prj").layers.items()}
+    if strategy == "Resource":
+        assert set(strategies.values()) == {"resource"} and len(strategies) == 5
+    else:
+        assert strategies == {"conv1": "latency", "conv2": "latency", "fc1": "resource", "fc2": "latency",
+                              "logits": "latency"}
 
 
 def _pragmas(prj, flavor: str) -> list:
@@ -170,3 +216,34 @@ def test_unknown_strategy_is_refused(tmp_path):
         convert(model, tmp_path / "prj", input_format=INPUT_FORMAT,
                 hls_config={"LayerName": {"fc_poly": {"Strategy": "Resource_Unrolled"}}})
     assert not (tmp_path / "prj").exists()
+
+
+#: the one non-inlined function of a layer (its DATAFLOW process), which receives the top's weight arrays
+LAYER_PROCESSES = {"conv2d_driver", "run", "dense_stream", "conv2d_stream"}
+_DEFINITION = re.compile(r"^[ \t]*(?:static\s+)?(?:inline\s+)?[\w:<>,]+(?:\s*<[^>]*>)?\s+(\w+)\s*\(([^;{]*?)\)\s*\{",
+                         re.M | re.S)
+_WEIGHT_PARAMETER = re.compile(r"\.\.\.w\b|\b(codes|maw|coef|delta|mean|table|align|bias)\[")
+
+
+def test_weights_reach_the_cores_as_constants(tmp_path):
+    """Every header function that takes weights is INLINE, but for the layer's process; the weight
+    arrays the top passes have literal initializers in the firmware as the vendor compiler reads it."""
+    from keras_wc.hls_include import include_dir
+
+    carriers = {}
+    for header in sorted(include_dir().glob("sqnap*.h")):
+        text = header.read_text()
+        for match in _DEFINITION.finditer(text):
+            if _WEIGHT_PARAMETER.search(match.group(2)):
+                body = text[match.end():match.end() + 120]
+                carriers[(header.name, match.group(1))] = "SQNAP_PRAGMA(HLS INLINE)" in body.split(";")[0]
+    not_inlined = {name for (_, name), inlined in carriers.items() if not inlined}
+    assert not_inlined == LAYER_PROCESSES, not_inlined
+    assert len(carriers) >= 15  # the entry points, drivers, cores and their helpers were all found
+    convert(two_conv_model("grouped"), tmp_path / "prj", input_format=INPUT_FORMAT, strategy="Latency")
+    firmware = preprocessed_firmware(tmp_path / "prj", "Vitis")
+    calls = re.findall(r"sqnap::\w+<sqnap::\w+, [^;]*?>\(([^;]*?)\);", firmware)
+    weights = {name.strip() for arguments in calls for name in arguments.split(",")[2:]}
+    assert len(calls) == 3 and len(weights) >= 10
+    for name in weights:
+        assert re.search(rf"\b{name}(\[\d+\])+ = \{{[-\d, {{}}]+\}};", firmware), name

@@ -106,19 +106,19 @@ def test_lenet5_swc_kernel_groups_eliminate_24_of_25_conv_multiplications():
     # MACs: kernel size * output positions
     assert conv1.macs == 5 * 5 * 1 * 6 * (24 * 24) == 86400
     assert conv2.macs == 5 * 5 * 6 * 16 * (8 * 8) == 153600
-    # one MAW multiplication per (c_in, c_out) 5x5 group per position
-    assert conv1.full_mults == 1 * 6 * 576
-    assert conv2.full_mults == 6 * 16 * 64
-    assert Fraction(conv1.full_mults + conv2.full_mults, conv1.macs + conv2.macs) == Fraction(1, 25)
-    # shift-adds: one per non-zero code (zero codes skipped) + one constant 1/7 division per output
-    for r, positions, channels in ((conv1, 576, 6), (conv2, 64, 16)):
-        nonzero = fake_quant_nonzeros(model.get_layer(r.name))
-        assert r.shift_adds == nonzero * positions + channels * positions
+    # one MAW multiplication per (c_in, c_out) 5x5 group per position, + the reciprocal of D = 7 per output
+    assert conv1.full_mults == (1 * 6 + 6) * 576
+    assert conv2.full_mults == (6 * 16 + 16) * 64
+    groups = 1 * 6 * 576 + 6 * 16 * 64
+    assert Fraction(groups, conv1.macs + conv2.macs) == Fraction(1, 25)
+    # shift-adds: one per non-zero code (zero codes skipped)
+    for r, positions in ((conv1, 576), (conv2, 64)):
+        assert r.shift_adds == fake_quant_nonzeros(model.get_layer(r.name)) * positions
     # float32 dense layers: every product is a full multiplication
     fc_macs = 256 * 120 + 120 * 84 + 84 * 10
     assert sum(row(report, n).full_mults for n in ("fc1", "fc2", "fc3")) == fc_macs
     assert report.totals["macs"] == 86400 + 153600 + fc_macs
-    assert report.totals["full_mults"] == 3456 + 6144 + fc_macs
+    assert report.totals["full_mults"] == 3456 + 6144 + (6 * 576 + 16 * 64) + fc_macs
     # memory of conv2: 2400 codes * 4 bits + 96 MAWs * 16 bits + 16 float32 biases
     assert conv2.weight_bits == 2400 * 4 + 96 * 16 + 16 * 32
 
@@ -237,7 +237,8 @@ def test_unbuilt_model_needs_input_shape():
     model = tf.keras.Sequential([QDense(10, kernel_quantizer=SWC(group="filter"))])
     with pytest.raises(ValueError, match="input_shape"):
         compression_report(model)
-    assert compression_report(model, input_shape=(64,)).totals["full_mults"] == 10   # one group per output
+    # one group per output, and the reciprocal of D per output (fixed format)
+    assert compression_report(model, input_shape=(64,)).totals["full_mults"] == 10 + 10
 
 
 # -- command line ------------------------------------------------------------------------------

@@ -29,29 +29,42 @@ template <int W, int I> long long raw(const ap_fixed<W, I> &v) {
     return r.to_int64();
 }
 
+// The reciprocal of an odd D for W-bit dividends (keras_wc.datapath.arith.reciprocal; s <= 62 here).
+template <int D, int W> struct recip_shift {
+    static const unsigned value = W + (D <= 4 ? 2 : D <= 8 ? 3 : D <= 128 ? 7 : 0);
+};
+template <int D, int W>
+struct recip : sqnap::reciprocal<D, 64, 0ULL, ((1ULL << recip_shift<D, W>::value) + D - 1) / D, recip_shift<D, W>::value> {};
+
 // ---------------------------------------------------------------------------------------------
 // shared helpers
 static void test_common() {
-    // div_round_odd against round-to-nearest of the exact quotient (no ties since D is odd)
+    // div_round_odd against round-to-nearest of the exact quotient (no ties since D is odd), with the
+    // reciprocal keras_wc.datapath.arith.reciprocal makes: s = W + ceil(log2 D), m = ceil(2**s / D)
     int bad = 0;
-    for (int a = -1000; a <= 1000; a++) {
-        long long w1 = std::llround(double(a) / 1.0), w3 = std::llround(double(a) / 3.0);
-        long long w5 = std::llround(double(a) / 5.0), w7 = std::llround(double(a) / 7.0);
-        long long w127 = std::llround(double(a) / 127.0);
+    for (int a = -2048; a <= 2047; a++) {
+        long long w3 = std::llround(double(a) / 3.0), w5 = std::llround(double(a) / 5.0);
+        long long w7 = std::llround(double(a) / 7.0), w127 = std::llround(double(a) / 127.0);
         ap_int<12> A = a;
-        bad += sqnap::div_round_odd<1>(A).to_int64() != w1;
-        bad += sqnap::div_round_odd<3>(A).to_int64() != w3;
-        bad += sqnap::div_round_odd<5>(A).to_int64() != w5;
-        bad += sqnap::div_round_odd<7>(A).to_int64() != w7;
-        bad += sqnap::div_round_odd<127>(A).to_int64() != w127;
+        bad += sqnap::div_round_odd<recip<3, 12> >(A).to_int64() != w3;
+        bad += sqnap::div_round_odd<recip<5, 12> >(A).to_int64() != w5;
+        bad += sqnap::div_round_odd<recip<7, 12> >(A).to_int64() != w7;
+        bad += sqnap::div_round_odd<recip<127, 12> >(A).to_int64() != w127;
     }
-    check("div_round_odd sweep [-1000,1000] x D in {1,3,5,7,127}: mismatches", bad, 0);
+    check("div_round_odd every ap_int<12> x D in {3,5,7,127}: mismatches", bad, 0);
     // -37/7 = -5.29 -> -5 ; -39/7 = -5.57 -> -6 (C truncation would give -5) ; 39/7 -> 6
-    check("div_round_odd<7>(-37)", sqnap::div_round_odd<7>(ap_int<10>(-37)).to_int64(), -5);
-    check("div_round_odd<7>(-39)", sqnap::div_round_odd<7>(ap_int<10>(-39)).to_int64(), -6);
-    check("div_round_odd<7>(39)", sqnap::div_round_odd<7>(ap_int<10>(39)).to_int64(), 6);
+    check("div_round_odd<7>(-37)", sqnap::div_round_odd<recip<7, 10> >(ap_int<10>(-37)).to_int64(), -5);
+    check("div_round_odd<7>(-39)", sqnap::div_round_odd<recip<7, 10> >(ap_int<10>(-39)).to_int64(), -6);
+    check("div_round_odd<7>(39)", sqnap::div_round_odd<recip<7, 10> >(ap_int<10>(39)).to_int64(), 6);
     // most negative accumulator value: |A| = 2**(W-1) still handled (unsigned magnitude)
-    check("div_round_odd<3>(-512) (ap_int<10> min)", sqnap::div_round_odd<3>(ap_int<10>(-512)).to_int64(), -171);
+    check("div_round_odd<3>(-512) (ap_int<10> min)", sqnap::div_round_odd<recip<3, 10> >(ap_int<10>(-512)).to_int64(),
+          -171);
+    // a reciprocal wider than 62 bits (the HI word): 70-bit accumulator, D = 7
+    typedef sqnap::reciprocal<7, 71, 292ULL, 2635249153387078803ULL, 73> wide7;  // m = ceil(2**73 / 7)
+    ap_int<70> big = 1;
+    big = (big << 68) + 12345;  // 2**68 + 12345
+    ap_int<70> want = big / 7;   // 2**68 + 12345 = 7 * q + r, r < 3.5 -> rounds down
+    check("div_round_odd<7> on 70 bits (HI word used)", (sqnap::div_round_odd<wide7>(big) - want).to_int64(), 0);
     // int_view: raw bits of ap_fixed / ap_ufixed
     ap_fixed<8, 3> xs = -3.25;  // raw = -3.25 * 32 = -104
     ap_ufixed<8, 3> xu = 3.25;  // raw = 104
@@ -83,6 +96,7 @@ struct swc_fixed_cfg {
     static const bool sw_po2 = false;
     static const int maw_frac = 2;
     static const int frac = 2, denominator = 7;  // F = frac + fx; D = 2**(sw_bits-1)-1
+    typedef recip<7, 24> reciprocal;             // for the 24-bit accum_t
     static const unsigned n_align = 1;
     typedef sqnap::unscaled scaling;
     typedef ap_uint<1> align_t;

@@ -9,7 +9,7 @@ division by a constant (the odd SWC denominator ``D``; non power-of-two pooling 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Tuple
 
 import numpy as np
 
@@ -88,6 +88,35 @@ def round_div(values: np.ndarray, divisor: Any) -> np.ndarray:
     twice_rest = 2 * (values - floor * divisor)
     up = (twice_rest > divisor) | ((twice_rest == divisor) & ((floor & 1) == 1))
     return floor + np.where(up, 1, 0).astype(floor.dtype)
+
+
+def reciprocal(divisor: int, bits: int) -> Tuple[int, int]:
+    """The multiplier and shift that divide by a constant: ``n // divisor == (n * m) >> s``.
+
+    Exact for every ``0 <= n < 2**bits`` (Granlund and Montgomery, "Division by invariant
+    integers using multiplication", 1994): with ``l = ceil(log2(divisor))``, ``s = bits + l``
+    and ``m = ceil(2**s / divisor)``, ``0 <= m * divisor - 2**s < 2**l``, so the error
+    ``n * (m * divisor - 2**s) / (divisor * 2**s)`` stays below ``1 / divisor`` and cannot
+    carry the quotient past an integer. The HLS divides SWC's accumulator by its odd
+    denominator this way (one constant multiplication, ``hls/sqnap_common.h``
+    ``div_round_odd``); ``m <= 2**(bits + 1)``.
+
+    Args:
+        divisor: positive integer.
+        bits: the dividend's width (unsigned).
+
+    Returns:
+        ``(m, s)``.
+
+    Example:
+        >>> m, s = reciprocal(7, 8)
+        >>> all((n * m) >> s == n // 7 for n in range(256))
+        True
+    """
+    if divisor < 1 or bits < 1:
+        raise ValueError(f"reciprocal: divisor={divisor}, bits={bits}; expected positive integers")
+    shift = bits + (divisor - 1).bit_length()
+    return -(-(1 << shift) // divisor), shift
 
 
 def saturate(values: np.ndarray, low: int, high: int) -> np.ndarray:

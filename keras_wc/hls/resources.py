@@ -1,29 +1,35 @@
 """Resource estimate without vendor tools: multipliers, shift-adds and weight bits per layer.
 
-For each weight layer, two designs of the same model:
+For each weight layer, two designs of the same model in the same architecture (hls4ml's
+``Strategy`` and reuse factor of the layer, :mod:`keras_wc.hls.strategy`):
 
 * **SQNAP** — the generated design, read from the conversion's datapath description (the
-  same specs the templates emit): full multiplications and shift-add operations per output
-  position by the method's cost rule (the compression report's counting), weight memory =
-  what the C++ stores: the method's weight arrays as emitted (groups padded to their size,
-  each array in its integer type — the synthesis lint's ``rom_bits`` of a Resource layer,
-  :mod:`keras_wc.hls.synthesis_lint`), the bias integers
-  at their emitted accumulator width and the alignment shifts (and a folded
-  BatchNormalization's multipliers and offsets: one more full multiplication per output);
-  layers without a keras_wc
-  quantizer go through hls4ml's own kernels (one multiplier per weight, weights at their
-  QKeras precision);
-* **stock hls4ml** — every weight a multiply-accumulate (``fan_in * n_out`` multipliers per
-  output position), weights at their declared precision (the QKeras quantizer's bits, or
-  hls4ml's default 16 bits for a keras_wc/float kernel stock hls4ml cannot read).
+  same specs the templates emit). Weight memory = what the C++ stores: the method's weight
+  arrays as emitted (groups padded to their size, each array in its integer type — the
+  synthesis lint's ``rom_bits`` of a Resource layer, :mod:`keras_wc.hls.synthesis_lint`), the
+  bias integers at their emitted accumulator width and the alignment shifts (and a folded
+  BatchNormalization's multipliers and offsets). Multipliers per output position:
 
-SQNAP multipliers and shift-adds are what one output position's datapath instantiates in the
-layer's architecture (:mod:`keras_wc.hls.strategy`): Latency computes every output in one
-round, so its reuse factor (only the pipeline II) shares nothing; Resource instantiates
-``outputs_per_round = ceil(n_out / reuse_factor)`` outputs' worth,
-``ceil(count * outputs_per_round / n_out)``. Stock hls4ml's Latency limits its multipliers to
-``ceil(count / reuse_factor)`` with ``ALLOCATION``. These are operation counts, not a
-synthesis: estimates. The io_stream input buffers (registers, not multipliers) are not counted.
+  - *Latency*: the weights are constants, so the datapath holds the method's live full
+    multiplications (:meth:`~keras_wc.methods.Method.cost`: one per live group for SWC and
+    poly, per output for ternary, wide DFP codes, the reciprocal of SWC's ``D``; one per output
+    for a folded BatchNormalization), capped at ``ceil(count / reuse_factor)`` by the C++'s
+    ``ALLOCATION`` (:func:`multiplier_limit`); shift-adds are not shared.
+  - *Resource* (the SQNAP processor): ``outputs_per_round = ceil(n_out / reuse_factor)``
+    processing elements, each with every group's multiplier whatever its codes
+    (:meth:`~keras_wc.methods.Method.processor_multipliers`); shift-adds
+    ``ceil(count * outputs_per_round / n_out)``.
+
+  Layers without a keras_wc quantizer go through hls4ml's own kernels: both columns are the
+  stock figures.
+* **stock hls4ml** — hls4ml's own kernel of the same layer (:func:`stock_multipliers`):
+  Latency, one product per weight with zero and power-of-two weights folded,
+  ``ceil(n / reuse_factor)``; Resource, ``ceil(n_weights / reuse_factor)``. Weights at their
+  declared precision (the QKeras quantizer's bits, or hls4ml's default 16 bits for a
+  keras_wc/float kernel stock hls4ml cannot read).
+
+These are operation counts, not a synthesis: estimates. The io_stream line buffers
+(registers, not multipliers) are not counted; the synthesis lint reports them.
 """
 
 from __future__ import annotations
@@ -37,7 +43,7 @@ from typing import Any, Dict, Iterable, List, Optional, Union
 
 import numpy as np
 
-from .strategy import architecture, layout_shape
+from .strategy import architecture, default_architecture, layout_shape
 
 STOCK_DEFAULT_BITS = 16
 RESOURCES_FILE = "sqnap_resources.json"
@@ -113,24 +119,106 @@ def layer_resources(spec: Any, reuse_factor: int = 1, arch: Optional[Any] = None
     n_weights = int(np.prod(encoding.layout.shape, dtype=np.int64))
     n_bias = int(np.size(spec.bias))
     stock_bias_bits = n_bias * (spec.bias_quantizer_bits or STOCK_DEFAULT_BITS)
-    stock_mults = math.ceil(n_weights / reuse_factor)
+    arch = arch or architecture("latency", *layout_shape(encoding.layout), reuse_factor)
+    stock_mults = stock_multipliers(spec, arch.strategy, arch.reuse_factor)
     if not spec.sqnap:
         stock_bits = n_weights * int(spec.weight_quantizer_bits) + stock_bias_bits
         return LayerResources(spec.name, "qkeras", stock_mults, 0, stock_bits, stock_mults, stock_bits)
-    cost = method_of(encoding).cost(encoding)
+    method = method_of(encoding)
     align = align_shifts(spec)
-    emitted = (stored_bits(method_of(encoding).arguments(encoding)) + n_bias * int(spec.acc_format.bits)
+    emitted = (stored_bits(method.arguments(encoding)) + n_bias * int(spec.acc_format.bits)
                + int(align.size) * int(integer_precision(align).width))
-    full_mults = cost.full_mults
-    if spec.scaling is not None:  # a folded BatchNormalization: one product per output, its arrays stored
-        full_mults += encoding.layout.n_out
+    if spec.scaling is not None:  # a folded BatchNormalization: its multipliers and offsets stored
         emitted += sum(int(np.size(values)) * int(integer_precision(values).width)
                        for values in (spec.scaling.multiplier, spec.scaling.offset))
-    arch = arch or architecture("latency", *layout_shape(encoding.layout), reuse_factor)
-    share = Fraction(arch.outputs_per_round, arch.n_out)
-    return LayerResources(spec.name, spec.method, math.ceil(full_mults * share),
-                          math.ceil(cost.shift_adds * share), emitted, stock_mults,
+    shift_adds = method.cost(encoding).shift_adds
+    if arch.strategy == "resource":
+        per_output, shared = method.processor_multipliers(encoding)
+        per_output += spec.scaling is not None
+        multipliers = arch.outputs_per_round * per_output + shared
+        shift_adds = math.ceil(shift_adds * Fraction(arch.outputs_per_round, arch.n_out))
+    else:
+        multipliers = multiplier_limit(spec, arch.reuse_factor)
+    return LayerResources(spec.name, spec.method, multipliers, shift_adds, emitted, stock_mults,
                           n_weights * STOCK_DEFAULT_BITS + stock_bias_bits)
+
+
+def stock_multipliers(spec: Any, strategy: str, reuse_factor: int) -> int:
+    """Multipliers stock hls4ml's own kernel of the layer instantiates per output position.
+
+    Latency (``dense_latency``): one product per weight, those by zero (hls4ml subtracts them
+    from its ``multiplier_limit``) and by a power of two (a shift once the weight is a constant)
+    folded, the rest shared ``ceil(n / reuse_factor)``. Resource (``dense_resource``): weights in
+    BRAM, ``ceil(n_weights / reuse_factor)`` multipliers whatever their values. The weights are the
+    layer's exact effective values (:func:`effective_weights`), not re-quantized to the 16 bits
+    stock hls4ml would give a kernel it cannot read: an estimate.
+
+    Example:
+        >>> stock_multipliers(spec, "latency", 1)   # 2 of 6 weights zero, 1 a power of two
+        3
+    """
+    encoding = spec.encoding
+    if strategy == "resource":
+        return math.ceil(int(np.prod(encoding.layout.shape, dtype=np.int64)) / reuse_factor)
+    weights = effective_weights(encoding)
+    magnitude = np.abs(weights[encoding.layout.valid().reshape(-1)])
+    denominator = spec.denominator
+    whole = magnitude % denominator == 0
+    quotient = np.where(whole, magnitude // denominator, 3)  # 3: not a power of two
+    power_of_two = (quotient > 0) & ((quotient & (quotient - 1)) == 0)
+    return math.ceil(int(np.count_nonzero((magnitude != 0) & ~power_of_two)) / reuse_factor)
+
+
+def effective_weights(encoding: Any, budget: int = 1 << 22) -> np.ndarray:
+    """The integer each input is multiplied by, per output: ``(padded_fan_in, n_out)``.
+
+    The method's own kernel (:meth:`~keras_wc.methods.Method.kernel`) applied to unit inputs, so
+    the weight on the accumulator grid before the division by the denominator, for any method.
+
+    Args:
+        encoding: a layer's :class:`~keras_wc.quantizers.base.Encoding`.
+        budget: integers per kernel call (``unit inputs * n_out * padded_fan_in``).
+    """
+    from keras_wc.methods import method_of
+
+    layout = encoding.layout
+    n_out, n_groups, group_size = layout.grouped_shape
+    fan_in = n_groups * group_size
+    chunk = max(1, budget // (n_out * fan_in))
+    rows = []
+    for start in range(0, fan_in, chunk):
+        units = np.arange(start, min(start + chunk, fan_in))
+        x = np.zeros((len(units), n_out, fan_in), np.int64)
+        x[np.arange(len(units)), :, units] = 1
+        acc, _ = method_of(encoding).kernel(x.reshape(len(units), n_out, n_groups, group_size), encoding)
+        rows.append(np.asarray(acc))
+    return np.concatenate(rows, axis=0)
+
+
+def full_multiplications(spec: Any) -> int:
+    """Full multiplications per output position of a compressed layer's constant (Latency) datapath.
+
+    The method's cost (:meth:`~keras_wc.methods.Method.cost`: live groups, the SWC reciprocal)
+    plus one per output for a folded BatchNormalization.
+    """
+    from keras_wc.methods import method_of
+
+    encoding = spec.encoding
+    return method_of(encoding).cost(encoding).full_mults + (encoding.layout.n_out if spec.scaling is not None else 0)
+
+
+def multiplier_limit(spec: Any, reuse_factor: int) -> int:
+    """The full multipliers of a Latency layer: ``ceil(full multiplications / reuse_factor)``.
+
+    The C++ caps the layer's ``mul`` operations at this (``ALLOCATION operation instances=mul
+    limit=multiplier_limit`` in the pipelined region, as hls4ml's Latency kernels do); products by
+    codes are written as shift-adds (``sqnap::shift_add_term``), so every ``mul`` is one of these.
+
+    Example:
+        >>> multiplier_limit(spec, 4)      # 21 full multiplications per position
+        6
+    """
+    return math.ceil(full_multiplications(spec) / reuse_factor)
 
 
 def stored_bits(arguments: Iterable[Any]) -> int:
@@ -172,7 +260,8 @@ def graph_architectures(model) -> Dict[str, Any]:
 
 
 def resources(project_or_model: Union[str, Path, Any], reuse_factor: int = 1,
-              input_format: Optional[str] = None) -> ResourceReport:
+              input_format: Optional[str] = None, strategy: str = "Latency",
+              flavor: str = "Vitis") -> ResourceReport:
     """Per-layer multipliers, shift-adds and weight bits: SQNAP design vs stock hls4ml.
 
     Args:
@@ -181,12 +270,17 @@ def resources(project_or_model: Union[str, Path, Any], reuse_factor: int = 1,
             ``sqnap_resources.json``).
         reuse_factor: reuse factor of a Keras model (a project/graph uses its own).
         input_format: the input format of a Keras model that does not start with a QActivation.
+        strategy: hls4ml's ``Strategy`` for every layer of a Keras model, as ``convert`` builds it
+            without an explicit strategy: ``"Latency"`` (a layer over the flavour's limit
+            becomes Resource, :func:`~keras_wc.hls.strategy.default_architecture`) or ``"Resource"``.
+        flavor: ``"Vitis"`` or ``"Vivado"`` (their limits) for a Keras model.
 
     Returns:
         A :class:`ResourceReport`.
 
     Example:
         >>> print(resources(model, input_format="ufixed<8,0>").to_markdown())
+        >>> resources(model, reuse_factor=4, strategy="Resource").totals["sqnap_multipliers"]
     """
     if isinstance(project_or_model, (str, Path)):
         path = Path(project_or_model) / RESOURCES_FILE
@@ -201,7 +295,14 @@ def resources(project_or_model: Union[str, Path, Any], reuse_factor: int = 1,
         return datapath_resources(datapath_of(project_or_model).values(), rf, graph_architectures(project_or_model))
     from keras_wc.datapath.describe import describe_model
 
-    return datapath_resources(describe_model(project_or_model, input_format), reuse_factor)
+    from .settings import STRATEGY_NAMES
+
+    if strategy not in STRATEGY_NAMES:
+        raise ValueError(f"strategy={strategy!r}: expected one of {list(STRATEGY_NAMES)}")
+    specs = [spec for spec in describe_model(project_or_model, input_format) if spec.kind == "compressed"]
+    plan = {spec.name: default_architecture(strategy.lower(), *layout_shape(spec.encoding.layout), reuse_factor, flavor)
+            for spec in specs if spec.sqnap}
+    return datapath_resources(specs, reuse_factor, plan)
 
 
 def write_resources(project_dir: Path, specs: Iterable[Any], reuse_factor: int,

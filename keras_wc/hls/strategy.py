@@ -118,6 +118,30 @@ def fitting_reuse_factor(n_out: int, fan_in: int, limit: int) -> Optional[int]:
     return max(1, -(-n_out // per_round))
 
 
+def default_architecture(strategy: str, n_out: int, fan_in: int, reuse_factor: int, flavor: str) -> Architecture:
+    """The architecture ``convert`` gives a layer whose strategy was not given explicitly.
+
+    ``strategy`` where one round fits the flavour's limit (:data:`FLAVOR_LIMITS`), else Resource
+    at the smallest reuse factor that fits (at least ``reuse_factor``).
+
+    Raises:
+        ValueError: not even one output per round fits.
+
+    Example:
+        >>> default_architecture("latency", 256, 1024, 1, "Vivado").reuse_factor
+        64
+    """
+    limit = FLAVOR_LIMITS[flavor].unrolled_terms
+    chosen = architecture(strategy, n_out, fan_in, reuse_factor)
+    if chosen.unrolled_terms <= limit:
+        return chosen
+    reuse = fitting_reuse_factor(n_out, fan_in, limit)
+    if reuse is None:
+        raise ValueError(f"{n_out} outputs of fan-in {fan_in}: even one output per round exceeds the {flavor} limit "
+                         f"of {limit}")
+    return architecture("resource", n_out, fan_in, max(reuse, reuse_factor))
+
+
 def architecture_table(model) -> str:
     """A Markdown table of every SQNAP layer's :class:`Architecture` in an hls4ml ``ModelGraph``.
 
@@ -193,12 +217,12 @@ class ChooseStrategy(ModelOptimizerPass):
         if explicit:
             raise ValueError(f"{where} with Strategy={strategy.capitalize()}; use Strategy=Resource with "
                              f"ReuseFactor >= {reuse}, or leave Strategy unset to choose it automatically")
-        reuse = max(reuse, chosen.reuse_factor)
+        switched = default_architecture(strategy, n_out, fan_in, chosen.reuse_factor, flavor)
         layer_config = model.config.config["HLSConfig"].setdefault("LayerName", {}).setdefault(node.name, {})
-        layer_config.update({"Strategy": "Resource", "ReuseFactor": reuse})
+        layer_config.update({"Strategy": "Resource", "ReuseFactor": switched.reuse_factor})
         model.config.parse_name_config(node.name, layer_config)  # what hls4ml's later passes read
-        node.set_attr("reuse_factor", reuse)
+        node.set_attr("reuse_factor", switched.reuse_factor)
         node.set_attr("sqnap_strategy_source", f"automatic: Latency over the {flavor} limit")
-        warnings.warn(f"{where} with Strategy=Latency: it is computed with Strategy=Resource, ReuseFactor={reuse} "
-                      "(recorded in hls4ml_config.yml)", stacklevel=2)
-        return architecture("resource", n_out, fan_in, reuse)
+        warnings.warn(f"{where} with Strategy=Latency: it is computed with Strategy=Resource, "
+                      f"ReuseFactor={switched.reuse_factor} (recorded in hls4ml_config.yml)", stacklevel=2)
+        return switched

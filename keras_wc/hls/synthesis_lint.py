@@ -28,6 +28,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional, Union
 
+from keras_wc.methods.dfp import SHIFT_ADD_MAX_BITS
+
 from .csim import project_name_of
 from .pragmas import check_project
 from .strategy import FLAVOR_LIMITS
@@ -59,8 +61,9 @@ class LayerFigures:
             of ``filt_height`` rows, a Dense's input and output vectors); 0 in io_parallel.
         rom_bits: bits of the layer's weight arrays in ROM (Resource; Latency folds its
             weights into logic: 0).
-        multipliers: full multipliers instantiated (one round's; ``None`` for a core this lint
-            does not know, e.g. an extension's).
+        multipliers: full multipliers instantiated (one round's; a Latency layer's at most its
+            ``multiplier_limit``, the ALLOCATION cap; ``None`` for a core this lint does not know,
+            e.g. an extension's).
         shift_add_terms: code x input terms instantiated (one round's).
     """
 
@@ -93,25 +96,31 @@ class LintReport:
         return "\n".join(rows + [f"- {problem}" for problem in self.problems])
 
 
-def _full_multipliers(core: str, c: Dict[str, int], per_round: int, n_vectors: int) -> Optional[int]:
-    """Full multipliers of one round of ``core`` (``hls/README.md``'s table), a folded BN included."""
+def _full_multipliers(core: str, c: Dict[str, int], per_round: int, n_vectors: int, code_bits: int) -> Optional[int]:
+    """Full multipliers of one round of ``core`` (``hls/README.md``'s table), a folded BN included.
+
+    Structural (every group's); a Latency layer's are capped by its ``multiplier_limit`` (ALLOCATION).
+    """
     groups = c["n_groups"]
     if core == "swc_core":
-        per_output, shared = groups, 0
+        per_output, shared = groups + (c["denominator"] > 1), 0  # the MAWs, the reciprocal of D
     elif core == "ternary_core":
         per_output, shared = 1 + c["normalize"], 0
     elif core == "poly_core":
         layer_shared = c["n_coef_out"] == 1
         per_output = groups * c["degree"] + (0 if layer_shared else groups)
         shared = n_vectors * groups if layer_shared else 0
-    elif core in ("dfp_core", "po2_core"):
+    elif core == "dfp_core":  # mul_term above SHIFT_ADD_MAX_BITS code bits, else shift_add_term
+        per_output, shared = (groups * c["group_size"] if code_bits > SHIFT_ADD_MAX_BITS else 0), 0
+    elif core == "po2_core":
         per_output, shared = 0, 0
     else:
         return None
-    return per_round * (per_output + c.get("folded_scaling", 0)) + shared
+    count = per_round * (per_output + c.get("folded_scaling", 0)) + shared
+    return count if c["strategy"] == "resource" else min(count, c["multiplier_limit"])
 
 
-def _figures(kind: str, stream: bool, core: str, c: Dict[str, int], rom_bits: int) -> LayerFigures:
+def _figures(kind: str, stream: bool, core: str, c: Dict[str, int], rom_bits: int, code_bits: int) -> LayerFigures:
     resource = c["strategy"] == "resource"
     per_round, fan_in = c["outputs_per_round"], c["n_groups"] * c["group_size"]
     n_vectors = c["n_chan"] if c.get("depthwise") else 1
@@ -126,7 +135,7 @@ def _figures(kind: str, stream: bool, core: str, c: Dict[str, int], rom_bits: in
         partitions += [buffer]
     terms = per_round * fan_in
     return LayerFigures("resource" if resource else "latency", terms, max(partitions), buffer,
-                        rom_bits if resource else 0, _full_multipliers(core, c, per_round, n_vectors), terms)
+                        rom_bits if resource else 0, _full_multipliers(core, c, per_round, n_vectors, code_bits), terms)
 
 
 def _configs(parameters: str) -> Dict[str, Dict[str, object]]:
@@ -150,9 +159,8 @@ def _width(type_name: str, defines: Dict[str, int]) -> int:
     return int(match.group(1)) if match else defines[type_name]
 
 
-def _array_bits(project: Path, top: str, config: Dict[str, object], names: List[str]) -> int:
+def _array_bits(project: Path, top: str, config: Dict[str, object], names: List[str], defines: Dict[str, int]) -> int:
     """Bits of the named weight arrays: declarations in ``weights/`` or ``static const`` locals of the top."""
-    defines = {name: int(width) for _, width, name in _TYPEDEF.findall((project / "firmware/defines.h").read_text())}
     local_arrays = {name: (member, dims) for member, name, dims in _LOCAL.findall(top)}
     bits = 0
     for name in names:
@@ -196,11 +204,14 @@ def lint(project_dir: PathLike, flavor: str = "", pragmas: bool = True) -> LintR
     flavor = flavor or str(yaml.safe_load(config_file.read_text()).get("SQNAPFlavor", "Vitis"))
     top = (project / "firmware" / f"{project_name_of(project)}.cpp").read_text()
     configs = _configs((project / "firmware/parameters.h").read_text())
+    defines = {name: int(width) for _, width, name in _TYPEDEF.findall((project / "firmware/defines.h").read_text())}
     report = LintReport(problems=check_project(project, flavor) if pragmas else [])
     for kind, stream, core, index, weights, name in _CALL.findall(top):
         arrays = [weight.strip() for weight in weights.split(",")]
         config = configs[index]
-        figures = _figures(kind, bool(stream), core, config, _array_bits(project, top, config, arrays))
+        code_bits = _width(config["typedefs"]["code_t"], defines)
+        figures = _figures(kind, bool(stream), core, config, _array_bits(project, top, config, arrays, defines),
+                           code_bits)
         report.layers[name] = asdict(figures)
         report.problems += _limit_problems(name, figures, flavor)
     return report

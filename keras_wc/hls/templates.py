@@ -25,9 +25,11 @@ import numpy as np
 from hls4ml.backends.template import FunctionCallTemplate, LayerConfigTemplate
 from hls4ml.model.layers import GlobalPooling1D, GlobalPooling2D, Pooling1D, Pooling2D
 
+from keras_wc.datapath.arith import reciprocal
 from keras_wc.methods import method_of
 
 from .layers import SQNAP_LAYERS, align_shifts
+from .resources import multiplier_limit
 
 COMMON_HEADER = "nnet_utils/sqnap_common.h"
 #: the entry point of each IR class (``sqnap::<kind>`` / ``sqnap::<kind>_stream``)
@@ -61,13 +63,18 @@ def geometry_lines(node, layout) -> List[str]:
                     f"static const unsigned reuse_factor = {int(node.get_attr('reuse_factor', 1))};"]
 
 
-def architecture_lines(node) -> List[str]:
-    """``strategy`` and ``outputs_per_round`` of the node's :class:`~keras_wc.hls.strategy.Architecture`."""
+def architecture_lines(node, spec) -> List[str]:
+    """``strategy``, ``outputs_per_round`` and ``multiplier_limit`` of the node's architecture.
+
+    ``multiplier_limit`` (:func:`~keras_wc.hls.resources.multiplier_limit`, at least 1: a limit of
+    0 would forbid the index arithmetic's products) caps the ``mul`` operations of a Latency layer.
+    """
     arch = node.get_attr("sqnap_architecture")
     if arch is None:
         raise ValueError(f"layer {node.name!r} ({node.class_name}) reached the templates without an architecture")
     return [f"static const unsigned strategy = sqnap::{arch.strategy};",
-            f"static const unsigned outputs_per_round = {arch.outputs_per_round};"]
+            f"static const unsigned outputs_per_round = {arch.outputs_per_round};",
+            f"static const unsigned multiplier_limit = {max(1, multiplier_limit(spec, arch.reuse_factor))};"]
 
 
 class SQNAPConfigTemplate(LayerConfigTemplate):
@@ -86,12 +93,38 @@ class SQNAPConfigTemplate(LayerConfigTemplate):
                    f"static const int frac = {int(spec.output_format.frac - spec.input_format.frac)};",
                    f"static const int denominator = {int(spec.denominator)};",
                    f"static const unsigned n_align = {int(align_shifts(spec).size)};"]
+        members += reciprocal_lines(int(spec.denominator), int(spec.acc_format.bits))
         members += method_of(encoding).config_lines(encoding, lambda name: node.get_weights(f"sq_{name}").type.name)
         members += scaling_lines(node, spec)
         members += geometry_lines(node, encoding.layout)
-        members += architecture_lines(node)
+        members += architecture_lines(node, spec)
         body = "\n".join("    " + line for line in members)
         return f"struct config{node.index} {{\n{body}\n}};\n"
+
+
+def reciprocal_lines(divisor: int, accum_bits: int) -> List[str]:
+    """The ``reciprocal`` member of an SQNAP config whose denominator ``D`` is above 1 (SWC fixed).
+
+    ``sqnap::div_round_odd`` divides the accumulator by ``D`` as one constant multiplication by the
+    reciprocal :func:`keras_wc.datapath.arith.reciprocal` makes for dividends of the accumulator's width.
+
+    Args:
+        divisor: the layer's denominator ``D`` (odd).
+        accum_bits: the width of its ``accum_t``.
+
+    Returns:
+        ``["typedef sqnap::reciprocal<D, bits, hi, lo, shift> reciprocal;"]``, or ``[]`` when ``D == 1``.
+
+    Example:
+        >>> reciprocal_lines(7, 24)
+        ['typedef sqnap::reciprocal<7, 25, 0ULL, 19173962ULL, 27> reciprocal;']
+    """
+    if divisor == 1:
+        return []
+    multiplier, shift = reciprocal(divisor, accum_bits)
+    high, low = multiplier >> 62, multiplier & ((1 << 62) - 1)
+    return [f"typedef sqnap::reciprocal<{divisor}, {multiplier.bit_length()}, {high}ULL, {low}ULL, {shift}> "
+            "reciprocal;"]
 
 
 def scaling_lines(node, spec) -> List[str]:

@@ -208,6 +208,23 @@ class Method:
         """What one output position computes and what the kernel stores."""
         raise NotImplementedError
 
+    def processor_multipliers(self, encoding: Encoding) -> Tuple[int, int]:
+        """Full multipliers of the Resource architecture (the SQNAP processor), per round.
+
+        Structural: a processing element reads its codes from ROM, so every group's multiplier
+        exists whatever one output's codes are (:meth:`cost` counts the live ones of the constant
+        Latency datapath). By default the cost's full multiplications spread over the outputs.
+
+        Returns:
+            ``(per_output, shared)``: multipliers per output of a round, and per round shared by
+            its outputs (per-layer coefficients applied to input-only sums).
+
+        Example:
+            >>> method_of(encoding).processor_multipliers(encoding)   # SWC fixed, 50 groups
+            (51, 0)
+        """
+        return -(-self.cost(encoding).full_mults // encoding.layout.n_out), 0
+
     def table_bits(self, encoding: Encoding) -> int:
         """Bits of a per-layer code table ROM (reported apart from the kernel), 0 without one."""
         return 0

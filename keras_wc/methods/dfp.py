@@ -8,7 +8,7 @@ per-output shift, so the stored codes keep their own width (docs/methods.md, "DF
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import List
+from typing import List, Tuple
 
 import numpy as np
 
@@ -48,6 +48,12 @@ class DFPMethod(Method):
         if encoding.storage["codes"][1] <= SHIFT_ADD_MAX_BITS:
             return cost
         return replace(cost, full_mults=cost.shift_adds, shift_adds=0)
+
+    def processor_multipliers(self, encoding: Encoding) -> Tuple[int, int]:
+        """Per output: one multiplier per (padded) fan-in weight when codes have > 4 bits, else none."""
+        if encoding.storage["codes"][1] <= SHIFT_ADD_MAX_BITS:
+            return 0, 0
+        return encoding.layout.padded_fan_in, 0
 
     def arguments(self, encoding: Encoding) -> List[Argument]:
         return [Argument("codes", encoding.arrays["codes"])]

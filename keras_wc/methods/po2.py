@@ -57,5 +57,9 @@ class Po2Method(Method):
         """Every non-zero weight is a signed shift (shift-add); no full multiplication."""
         return shift_add_cost(encoding)
 
+    def processor_multipliers(self, encoding: Encoding) -> Tuple[int, int]:
+        """None: every product is a signed shift."""
+        return 0, 0
+
     def arguments(self, encoding: Encoding) -> List[Argument]:
         return [Argument("codes", encoding.arrays["codes"])]

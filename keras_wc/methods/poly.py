@@ -7,7 +7,7 @@ multiplications per group (docs/methods.md, "PolyApprox").
 
 from __future__ import annotations
 
-from typing import Callable, List
+from typing import Callable, List, Tuple
 
 import numpy as np
 
@@ -72,6 +72,16 @@ class PolyMethod(Method):
         shift_adds = s0_copies * int(inputs_per_group.sum()) + degree * int(np.count_nonzero(buckets))
         return Cost(full_mults=full, shift_adds=shift_adds, parameters=int(coef.size),
                     kernel_bits=encoding.memory_bits)
+
+    def processor_multipliers(self, encoding: Encoding) -> Tuple[int, int]:
+        """Per output: a coefficient per group and degree ``j >= 1``; ``a * S0`` per output with
+        per-output coefficients, else once per round per group and input vector (data reuse)."""
+        layout = encoding.layout
+        degree = encoding.arrays["coef"].shape[-1] - 1
+        if encoding.arrays["coef"].shape[0] != 1:
+            return layout.n_groups * (degree + 1), 0
+        vectors = layout.shape[2] if layout.kernel_layout == "depthwise" else 1
+        return layout.n_groups * degree, vectors * layout.n_groups
 
     def arguments(self, encoding: Encoding) -> List[Argument]:
         return [Argument("codes", encoding.arrays["codes"]), Argument("coef", encoding.arrays["coef"])]

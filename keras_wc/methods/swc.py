@@ -63,15 +63,23 @@ class SWCMethod(Method):
     def cost(self, encoding: Encoding) -> Cost:
         """One full multiplication per live group (by its MAW), one shift-add per non-zero code.
 
-        The fixed format adds one constant division by ``D`` per output unit (a
-        constant-coefficient operation, counted as one shift-add; none when ``D == 1``).
+        The fixed format adds one division by ``D`` per output unit, done as a multiplication by a
+        reciprocal constant (``hls/sqnap_common.h`` ``div_round_odd``: no divider) and counted as one
+        full multiplication; none when ``D == 1`` (po2).
         """
         codes, maw = encoding.arrays["codes"], encoding.arrays["maw"]
         live = codes != 0
         scaled_groups = int(np.count_nonzero(live.any(axis=2) & (maw != 0)))
-        divisions = encoding.layout.n_out if self.denominator(encoding) > 1 else 0
-        return Cost(full_mults=scaled_groups, shift_adds=int(np.count_nonzero(live)) + divisions,
+        return Cost(full_mults=scaled_groups + self._divisions(encoding), shift_adds=int(np.count_nonzero(live)),
                     parameters=stored_values(encoding), kernel_bits=encoding.memory_bits)
+
+    def _divisions(self, encoding: Encoding) -> int:
+        """Reciprocal multiplications per position: one per output unit when ``D > 1``."""
+        return encoding.layout.n_out if self.denominator(encoding) > 1 else 0
+
+    def processor_multipliers(self, encoding: Encoding) -> Tuple[int, int]:
+        """Per output: one multiplier per group (its MAW) and the reciprocal of ``D`` (fixed format)."""
+        return encoding.layout.n_groups + (1 if self._divisions(encoding) else 0), 0
 
     def arguments(self, encoding: Encoding) -> List[Argument]:
         return [Argument("codes", encoding.arrays["codes"]), Argument("maw", encoding.arrays["maw"])]

@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from typing import Callable, List
+from typing import Callable, List, Tuple
 
 import numpy as np
 
@@ -101,6 +101,10 @@ class TernaryMethod(Method):
     def table_bits(self, encoding: Encoding) -> int:
         """The pattern ROM as stored (:func:`stored_table`): 2 bits per entry, once per layer."""
         return int(stored_table(encoding).size) * TABLE_ENTRY_BITS
+
+    def processor_multipliers(self, encoding: Encoding) -> Tuple[int, int]:
+        """Per output: ``delta``, and the mean times ``sum x`` with weight normalization."""
+        return 1 + ("mean" in encoding.arrays), 0
 
     def arguments(self, encoding: Encoding) -> List[Argument]:
         """codes, the pattern ROM (a local table), delta, mean (``{0}`` without normalization)."""

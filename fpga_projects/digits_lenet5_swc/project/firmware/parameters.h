@@ -55,6 +55,7 @@ struct config3 {
     static const int frac = 16;
     static const int denominator = 7;
     static const unsigned n_align = 1;
+    typedef sqnap::reciprocal<7, 33, 0ULL, 4908534053ULL, 35> reciprocal;
     typedef sq_codes3_t code_t;
     typedef sq_maw3_t maw_t;
     static const unsigned sw_bits = 4;
@@ -82,6 +83,7 @@ struct config3 {
     static const unsigned reuse_factor = 1;
     static const unsigned strategy = sqnap::latency;
     static const unsigned outputs_per_round = 6;
+    static const unsigned multiplier_limit = 12;
 };
 
 // conv1_act
@@ -123,6 +125,7 @@ struct config7 {
     static const int frac = 16;
     static const int denominator = 7;
     static const unsigned n_align = 1;
+    typedef sqnap::reciprocal<7, 34, 0ULL, 9817068106ULL, 36> reciprocal;
     typedef sq_codes7_t code_t;
     typedef sq_maw7_t maw_t;
     static const unsigned sw_bits = 4;
@@ -150,6 +153,7 @@ struct config7 {
     static const unsigned reuse_factor = 1;
     static const unsigned strategy = sqnap::latency;
     static const unsigned outputs_per_round = 16;
+    static const unsigned multiplier_limit = 112;
 };
 
 // conv2_act
@@ -191,6 +195,7 @@ struct config12 {
     static const int frac = 16;
     static const int denominator = 7;
     static const unsigned n_align = 1;
+    typedef sqnap::reciprocal<7, 33, 0ULL, 4908534053ULL, 35> reciprocal;
     typedef sq_codes12_t code_t;
     typedef sq_maw12_t maw_t;
     static const unsigned sw_bits = 4;
@@ -205,6 +210,7 @@ struct config12 {
     static const unsigned reuse_factor = 1;
     static const unsigned strategy = sqnap::latency;
     static const unsigned outputs_per_round = 120;
+    static const unsigned multiplier_limit = 240;
 };
 
 // fc1_act
@@ -225,6 +231,7 @@ struct config15 {
     static const int frac = 16;
     static const int denominator = 7;
     static const unsigned n_align = 1;
+    typedef sqnap::reciprocal<7, 34, 0ULL, 9817068106ULL, 36> reciprocal;
     typedef sq_codes15_t code_t;
     typedef sq_maw15_t maw_t;
     static const unsigned sw_bits = 4;
@@ -239,6 +246,7 @@ struct config15 {
     static const unsigned reuse_factor = 1;
     static const unsigned strategy = sqnap::latency;
     static const unsigned outputs_per_round = 84;
+    static const unsigned multiplier_limit = 168;
 };
 
 // fc2_act
@@ -259,6 +267,7 @@ struct config18 {
     static const int frac = 16;
     static const int denominator = 7;
     static const unsigned n_align = 1;
+    typedef sqnap::reciprocal<7, 33, 0ULL, 4908534053ULL, 35> reciprocal;
     typedef sq_codes18_t code_t;
     typedef sq_maw18_t maw_t;
     static const unsigned sw_bits = 4;
@@ -273,6 +282,7 @@ struct config18 {
     static const unsigned reuse_factor = 1;
     static const unsigned strategy = sqnap::latency;
     static const unsigned outputs_per_round = 10;
+    static const unsigned multiplier_limit = 20;
 };
 
 

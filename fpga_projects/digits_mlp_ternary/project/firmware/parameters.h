@@ -64,6 +64,7 @@ struct config4 {
     static const unsigned reuse_factor = 1;
     static const unsigned strategy = sqnap::latency;
     static const unsigned outputs_per_round = 64;
+    static const unsigned multiplier_limit = 64;
 };
 
 // fc1_act
@@ -102,6 +103,7 @@ struct config7 {
     static const unsigned reuse_factor = 1;
     static const unsigned strategy = sqnap::latency;
     static const unsigned outputs_per_round = 32;
+    static const unsigned multiplier_limit = 32;
 };
 
 // fc2_act
@@ -133,6 +135,7 @@ struct config10 {
     static const unsigned reuse_factor = 1;
     static const unsigned strategy = sqnap::latency;
     static const unsigned outputs_per_round = 10;
+    static const unsigned multiplier_limit = 319;
 };
 
 
