@@ -105,9 +105,9 @@ def _quantization_distance(model: tf.keras.Model) -> float:
     from keras_wc.regularizers import quantized_layers
 
     total, count = 0.0, 0
-    for layer, quantizer in quantized_layers(model):
-        kernel = layer.kernel.numpy()
-        total += float(np.abs(kernel - quantizer(kernel).numpy()).sum())
+    for weight in quantized_layers(model):
+        kernel = weight.kernel.numpy()
+        total += float(np.abs(kernel - weight.quantizer(kernel).numpy()).sum())
         count += kernel.size
     return total / max(count, 1)
 

@@ -142,7 +142,8 @@ def _architecture_table(rows: Dict[str, List[Dict]]) -> List[str]:
     runs = [runs[0] for runs in rows.values() if runs[0].get("hardware", {}).get("architectures")]
     if not runs:
         return []
-    columns = list(runs[0]["hardware"]["architectures"])
+    columns = sorted(runs[0]["hardware"]["architectures"],
+                     key=lambda column: (column.split(" RF ")[0], int(column.split(" RF ")[1])))
     lines = ["| row | " + " | ".join(columns) + " |", "|---|" + "---:|" * len(columns)]
     for run in runs:
         cells = [f"{t['sqnap_multipliers']:,} / {t['stock_multipliers']:,}"

@@ -137,6 +137,14 @@ template <class CONFIG_T, unsigned PER_OUTPUT> struct round_words {
 template <unsigned N> struct whole_array {
     static const unsigned value = N;
 };
+// The epilogue's per-output arrays (bias; align when it is per output) of a Resource core, as ROMs of
+// one round's values per word: SQNAP_EPILOGUE_ROMS, written inside a core's
+// `if (CONFIG_T::strategy == resource)` block, whose last two arguments are `align` and `bias`.
+#define SQNAP_EPILOGUE_ROMS                                                                    \
+    SQNAP_PRAGMA(HLS ARRAY_RESHAPE variable=bias cyclic factor=CONFIG_T::outputs_per_round)    \
+    if (CONFIG_T::n_align > 1) {                                                               \
+        SQNAP_PRAGMA(HLS ARRAY_RESHAPE variable=align cyclic factor=CONFIG_T::outputs_per_round) \
+    }
 
 // ----------------------------------------------------------------------------------------
 // results and rounding
@@ -324,6 +332,7 @@ template <class Term> struct per_weight_core {
         static_assert(code_words::value <= N_OUT * CONFIG_T::n_groups * CONFIG_T::group_size, "ROM word > array");
         if (CONFIG_T::strategy == resource) {  // ROM: one word = one round's codes
             SQNAP_PRAGMA(HLS ARRAY_RESHAPE variable=codes cyclic factor=code_words::value)
+            SQNAP_EPILOGUE_ROMS
         }
         // loop Outputs
         for (unsigned u = 0; u < U; u++) {
@@ -360,28 +369,53 @@ template <class P, unsigned N, class X> inline P input_sum(const X *x, unsigned 
 //   depthwise:     vector c, j = ky*KW + kx
 // Positions outside the input (`same` padding) and padded positions j >= fan_in hold 0.
 template <class P, unsigned N, class T> void read_packs(hls::stream<P> &in, T buf[N]);
+template <class P, unsigned N, class T> void write_packs(hls::stream<P> &out, const T vals[N]);
 
-// Where a window reads input pixel (iy, ix), channel c (0 <= iy < in_height, 0 <= ix < in_width).
-// map_source: the whole channel-last map (io_parallel), data[(iy*W + ix)*C + c].
+// Where a window reads its input. A source maps an input row iy (inside the map) to a row handle
+// once per output row -- outside the pipelined pixel loop, so that loop computes no row address --
+// and reads value `col` = ix * n_chan + c of a handled row.
+// map_source: the whole channel-last map (io_parallel), handle = iy * W * C.
 template <class T, unsigned W, unsigned C> struct map_source {
     const T *data;
     explicit map_source(const T *d) : data(d) {}
-    T get(unsigned iy, unsigned ix, unsigned c) const {
+    unsigned row(unsigned iy) const {
         SQNAP_PRAGMA(HLS INLINE)
-        return data[(iy * W + ix) * C + c];
+        return iy * (W * C);
+    }
+    T get(unsigned handle, unsigned col) const {
+        SQNAP_PRAGMA(HLS INLINE)
+        return data[handle + col];
     }
 };
 
 // row_source: the io_stream line buffer rows[R][W*C], the last R input rows only (R = the window
-// height); input row iy lives in rows[iy % R]. load_rows/drain_rows fill it from the stream.
+// height); input row iy lives in rows[iy % R], its handle. load_rows/drain_rows fill it from the stream.
 template <class T, unsigned R, unsigned W, unsigned C> struct row_source {
     const T (*rows)[W * C];
     explicit row_source(const T r[R][W * C]) : rows(r) {}
-    T get(unsigned iy, unsigned ix, unsigned c) const {
+    unsigned row(unsigned iy) const {
         SQNAP_PRAGMA(HLS INLINE)
-        return rows[iy % R][ix * C + c];
+        return iy % R;
+    }
+    T get(unsigned handle, unsigned col) const {
+        SQNAP_PRAGMA(HLS INLINE)
+        return rows[handle][col];
     }
 };
+
+// The window rows of an output row whose windows start at input row iy0 (may be negative with
+// padding): per window row ky, whether input row iy0 + ky is inside the map, and its handle.
+template <unsigned KH, unsigned H, class Source>
+void window_rows(const Source &src, int iy0, bool inside[KH], unsigned handle[KH]) {
+    SQNAP_PRAGMA(HLS INLINE)
+// loop WindowRows
+    for (unsigned ky = 0; ky < KH; ky++) {
+        SQNAP_PRAGMA(HLS UNROLL)
+        const int iy = iy0 + int(ky);
+        inside[ky] = iy >= 0 && iy < int(H);
+        handle[ky] = inside[ky] ? src.row(unsigned(iy)) : 0u;
+    }
+}
 
 // Read input rows from the stream into the line buffer until row `last` (clamped to H - 1) is
 // in; `loaded` counts the rows read so far. NEW bounds the rows one call may need.
@@ -408,19 +442,38 @@ template <unsigned H, unsigned N_ROW, class P> void drain_rows(hls::stream<P> &i
     }
 }
 
-// The last input row output row oy's window reaches (before clamping to the map).
-template <unsigned KH, unsigned SH, unsigned PAD_TOP> inline int last_row_of(unsigned oy) {
-    return int(oy * SH + KH - 1) - int(PAD_TOP);
-}
+// What an output row needs before its windows are read: map_rows (io_parallel: the whole map is
+// there) or line_rows (io_stream: the line buffer read from the stream up to the windows' last row;
+// drain() then drops the rows no window needs).
+struct map_rows {
+    void load(int) {}
+};
+template <unsigned NEW, unsigned R, unsigned H, unsigned N_ROW, class P, class T> struct line_rows {
+    hls::stream<P> &in;
+    T (*rows)[N_ROW];
+    unsigned loaded;
+    line_rows(hls::stream<P> &s, T r[R][N_ROW]) : in(s), rows(r), loaded(0) {}
+    void load(int last) {
+        SQNAP_PRAGMA(HLS INLINE)
+        load_rows<NEW, R, H, N_ROW>(in, rows, loaded, last);
+    }
+    void drain() {
+        SQNAP_PRAGMA(HLS INLINE)
+        drain_rows<H, N_ROW>(in, loaded);
+    }
+};
 
 template <class G> struct conv_shape {
     static const unsigned nv = G::depthwise ? G::n_chan : 1;
     static const unsigned pad = G::n_groups * G::group_size;
 };
 
+// The receptive field of the window at input column ix0 (col0 = ix0 * n_chan, kept by the caller
+// as a running value) of an output row (its window_rows) into the fan-in vector(s). Every index is
+// a sum of the running values and constants: no multiplication in the pixel loop.
 template <class data_T, class G, class Source>
-void gather(const Source &src, unsigned oy, unsigned ox,
-            typename int_view<data_T>::type fan[conv_shape<G>::nv][conv_shape<G>::pad]) {
+void gather(const Source &src, const bool row_inside[G::filt_height], const unsigned row_handle[G::filt_height],
+            int ix0, int col0, typename int_view<data_T>::type fan[conv_shape<G>::nv][conv_shape<G>::pad]) {
     SQNAP_PRAGMA(HLS INLINE)
     typedef typename int_view<data_T>::type x_t;
     const unsigned NV = conv_shape<G>::nv, PAD = conv_shape<G>::pad;
@@ -435,16 +488,17 @@ void gather(const Source &src, unsigned oy, unsigned ox,
     }
 // loop KernelY
     for (unsigned ky = 0; ky < KH; ky++) {
+        SQNAP_PRAGMA(HLS UNROLL)
     // loop KernelX
         for (unsigned kx = 0; kx < KW; kx++) {
-            const int iy = int(oy * G::stride_height + ky) - int(G::pad_top);
-            const int ix = int(ox * G::stride_width + kx) - int(G::pad_left);
-            const bool inside = iy >= 0 && iy < int(G::in_height) && ix >= 0 && ix < int(G::in_width);
+            SQNAP_PRAGMA(HLS UNROLL)
+            const int ix = ix0 + int(kx);
+            const bool inside = row_inside[ky] && ix >= 0 && ix < int(G::in_width);
         // loop Chan
             for (unsigned c = 0; c < C; c++) {
                 SQNAP_PRAGMA(HLS UNROLL)
                 x_t x = 0;
-                if (inside) x = int_view<data_T>::get(src.get(unsigned(iy), unsigned(ix), c));
+                if (inside) x = int_view<data_T>::get(src.get(row_handle[ky], unsigned(col0 + int(kx * C + c))));
                 const unsigned k = ky * KW + kx;
                 if (G::depthwise)
                     fan[G::depthwise ? c : 0][k] = x;
@@ -506,10 +560,13 @@ void dense_driver(const data_T data[CONFIG_T::n_in], res_T res[CONFIG_T::n_out],
     all_outputs<Core, data_T, res_T, CONFIG_T, 1, CONFIG_T::n_out>(fan, res, w...);
 }
 
-// One output pixel (oy, ox) of a Conv2D / depthwise Conv2D: gather the receptive field from the
-// input (a map_source or a row_source), then Core::outputs into out[n_filt].
+// One output pixel of a Conv2D / depthwise Conv2D (the window at column ix0 of an output row):
+// gather the receptive field from the input (a map_source or a row_source), then Core::outputs
+// into out[n_filt].
 template <class Core, class data_T, class res_T, class CONFIG_T, class Source, class... W>
-void conv_pixel(const Source &src, unsigned oy, unsigned ox, res_T out[CONFIG_T::n_filt], const W &...w) {
+void conv_pixel(const Source &src, const bool row_inside[CONFIG_T::filt_height],
+                const unsigned row_handle[CONFIG_T::filt_height], int ix0, int col0, res_T out[CONFIG_T::n_filt],
+                const W &...w) {
     SQNAP_PRAGMA(HLS INLINE)
     typedef typename int_view<data_T>::type x_t;
     const unsigned NV = conv_shape<CONFIG_T>::nv, PAD = conv_shape<CONFIG_T>::pad;
@@ -520,36 +577,110 @@ void conv_pixel(const Source &src, unsigned oy, unsigned ox, res_T out[CONFIG_T:
                   "depthwise: n_filt = n_chan*depth_multiplier, fan-in filt_height*filt_width");
     x_t fan[NV][PAD];
     SQNAP_PRAGMA(HLS ARRAY_PARTITION variable=fan complete dim=0)
-    gather<data_T, CONFIG_T>(src, oy, ox, fan);
+    gather<data_T, CONFIG_T>(src, row_inside, row_handle, ix0, col0, fan);
     all_outputs<Core, data_T, res_T, CONFIG_T, NV, CONFIG_T::n_filt>(fan, out, w...);
 }
 
-// Conv2D / depthwise Conv2D, io_parallel: output pixels in raster order, channel-last
-// (res[(oy*out_width + ox)*n_filt + f]); latency: one pixel per reuse_factor cycles; resource:
-// one pixel per ceil(n_filt / outputs_per_round) rounds.
+// Where a conv's output pixels go, in raster order: map_sink, the channel-last output array of
+// io_parallel (the next pixel's offset kept as a running value); stream_sink, n / P::size packs.
+template <class T, unsigned N> struct map_sink {
+    T *res;
+    unsigned next;
+    explicit map_sink(T *r) : res(r), next(0) {}
+    void put(const T out[N]) {
+        SQNAP_PRAGMA(HLS INLINE)
+    // loop Store
+        for (unsigned f = 0; f < N; f++) {
+            SQNAP_PRAGMA(HLS UNROLL)
+            res[next + f] = out[f];
+        }
+        next += N;
+    }
+};
+template <class P, unsigned N> struct stream_sink {
+    hls::stream<P> &res;
+    explicit stream_sink(hls::stream<P> &r) : res(r) {}
+    void put(const typename P::value_type out[N]) {
+        SQNAP_PRAGMA(HLS INLINE)
+        write_packs<P, N>(res, out);
+    }
+};
+
+// One output pixel into the sink; the window moves stride_width columns on.
+template <class Core, class data_T, class res_T, class CONFIG_T, class Source, class Sink, class... W>
+void conv_output(const Source &src, const bool row_inside[CONFIG_T::filt_height],
+                 const unsigned row_handle[CONFIG_T::filt_height], int &ix0, int &col0, Sink &sink, const W &...w) {
+    SQNAP_PRAGMA(HLS INLINE)
+    res_T out[CONFIG_T::n_filt];
+    SQNAP_PRAGMA(HLS ARRAY_PARTITION variable=out complete)
+    conv_pixel<Core, data_T, res_T, CONFIG_T>(src, row_inside, row_handle, ix0, col0, out, w...);
+    sink.put(out);
+    ix0 += CONFIG_T::stride_width;
+    col0 += CONFIG_T::stride_width * CONFIG_T::n_chan;
+}
+
+// The output pixels of one output row (its window_rows), scheduled by the layer's strategy.
+// latency: the pixel loop pipelined at II = reuse_factor, its mul operations (the full
+// multiplications: index arithmetic is running sums) limited to multiplier_limit by ALLOCATION;
+// resource: not pipelined -- each pixel's Rounds loop is.
+template <unsigned STRATEGY> struct conv_row {
+    template <class Core, class data_T, class res_T, class CONFIG_T, class Source, class Sink, class... W>
+    static void run(const Source &src, const bool row_inside[CONFIG_T::filt_height],
+                    const unsigned row_handle[CONFIG_T::filt_height], Sink &sink, const W &...w) {
+        SQNAP_PRAGMA(HLS INLINE)
+        int ix0 = -int(CONFIG_T::pad_left), col0 = -int(CONFIG_T::pad_left * CONFIG_T::n_chan);
+    // loop OutX
+        for (unsigned ox = 0; ox < CONFIG_T::out_width; ox++) {
+            SQNAP_PRAGMA(HLS PIPELINE II=CONFIG_T::reuse_factor)
+            SQNAP_PRAGMA(HLS ALLOCATION operation instances=mul limit=CONFIG_T::multiplier_limit)
+            conv_output<Core, data_T, res_T, CONFIG_T>(src, row_inside, row_handle, ix0, col0, sink, w...);
+        }
+    }
+};
+template <> struct conv_row<resource> {
+    template <class Core, class data_T, class res_T, class CONFIG_T, class Source, class Sink, class... W>
+    static void run(const Source &src, const bool row_inside[CONFIG_T::filt_height],
+                    const unsigned row_handle[CONFIG_T::filt_height], Sink &sink, const W &...w) {
+        SQNAP_PRAGMA(HLS INLINE)
+        int ix0 = -int(CONFIG_T::pad_left), col0 = -int(CONFIG_T::pad_left * CONFIG_T::n_chan);
+    // loop OutX
+        for (unsigned ox = 0; ox < CONFIG_T::out_width; ox++) {
+            conv_output<Core, data_T, res_T, CONFIG_T>(src, row_inside, row_handle, ix0, col0, sink, w...);
+        }
+    }
+};
+
+// Every output row of a Conv2D / depthwise Conv2D: its input rows loaded (Rows), its window rows
+// once per row, then its pixels (conv_row) into the sink. Output rows in raster order.
+template <class Core, class data_T, class res_T, class CONFIG_T, class Source, class Rows, class Sink, class... W>
+void conv_rows(const Source &src, Rows &rows, Sink &sink, const W &...w) {
+    SQNAP_PRAGMA(HLS INLINE)
+    const unsigned KH = CONFIG_T::filt_height;
+    bool row_inside[KH];
+    SQNAP_PRAGMA(HLS ARRAY_PARTITION variable=row_inside complete)
+    unsigned row_handle[KH];
+    SQNAP_PRAGMA(HLS ARRAY_PARTITION variable=row_handle complete)
+    int iy0 = -int(CONFIG_T::pad_top);
+// loop OutY
+    for (unsigned oy = 0; oy < CONFIG_T::out_height; oy++) {
+        rows.load(iy0 + int(KH) - 1);
+        window_rows<KH, CONFIG_T::in_height>(src, iy0, row_inside, row_handle);
+        conv_row<CONFIG_T::strategy>::template run<Core, data_T, res_T, CONFIG_T>(src, row_inside, row_handle, sink,
+                                                                                 w...);
+        iy0 += CONFIG_T::stride_height;
+    }
+}
+
+// Conv2D / depthwise Conv2D, io_parallel: channel-last (res[(oy*out_width + ox)*n_filt + f]);
+// latency: one pixel per reuse_factor cycles; resource: one pixel per ceil(n_filt /
+// outputs_per_round) rounds.
 template <class Core, class data_T, class res_T, class CONFIG_T, class... W>
 void conv2d_driver(const data_T data[CONFIG_T::in_height * CONFIG_T::in_width * CONFIG_T::n_chan],
                    res_T res[CONFIG_T::out_height * CONFIG_T::out_width * CONFIG_T::n_filt], const W &...w) {
-    const unsigned NF = CONFIG_T::n_filt;
     const map_source<data_T, CONFIG_T::in_width, CONFIG_T::n_chan> src(data);
-// loop OutY
-    for (unsigned oy = 0; oy < CONFIG_T::out_height; oy++) {
-    // loop OutX
-        for (unsigned ox = 0; ox < CONFIG_T::out_width; ox++) {
-            if (CONFIG_T::strategy == latency) {
-                SQNAP_PRAGMA(HLS PIPELINE II=CONFIG_T::reuse_factor)
-                SQNAP_PRAGMA(HLS ALLOCATION operation instances=mul limit=CONFIG_T::multiplier_limit)
-            }
-            res_T out[NF];
-            SQNAP_PRAGMA(HLS ARRAY_PARTITION variable=out complete)
-            conv_pixel<Core, data_T, res_T, CONFIG_T>(src, oy, ox, out, w...);
-        // loop Store
-            for (unsigned f = 0; f < NF; f++) {
-                SQNAP_PRAGMA(HLS UNROLL)
-                res[(oy * CONFIG_T::out_width + ox) * NF + f] = out[f];
-            }
-        }
-    }
+    map_rows rows;
+    map_sink<res_T, CONFIG_T::n_filt> sink(res);
+    conv_rows<Core, data_T, res_T, CONFIG_T>(src, rows, sink, w...);
 }
 
 // ----------------------------------------------------------------------------------------
@@ -663,28 +794,15 @@ template <class Core, class data_T, class res_T, class CONFIG_T, class... W>
 void conv2d_stream(hls::stream<data_T> &data, hls::stream<res_T> &res, const W &...w) {
     typedef typename data_T::value_type in_t;
     typedef typename res_T::value_type out_t;
-    const unsigned KH = CONFIG_T::filt_height, SH = CONFIG_T::stride_height, H = CONFIG_T::in_height;
+    const unsigned KH = CONFIG_T::filt_height, SH = CONFIG_T::stride_height;
     const unsigned N_ROW = CONFIG_T::in_width * CONFIG_T::n_chan;
-    in_t rows[KH][N_ROW];
-    SQNAP_PRAGMA(HLS ARRAY_PARTITION variable=rows complete dim=0)
-    unsigned loaded = 0;
-    const row_source<in_t, KH, CONFIG_T::in_width, CONFIG_T::n_chan> src(rows);
-// loop StreamOutY
-    for (unsigned oy = 0; oy < CONFIG_T::out_height; oy++) {
-        load_rows<(KH > SH ? KH : SH), KH, H, N_ROW>(data, rows, loaded, last_row_of<KH, SH, CONFIG_T::pad_top>(oy));
-    // loop StreamOutX
-        for (unsigned ox = 0; ox < CONFIG_T::out_width; ox++) {
-            if (CONFIG_T::strategy == latency) {
-                SQNAP_PRAGMA(HLS PIPELINE II=CONFIG_T::reuse_factor)
-                SQNAP_PRAGMA(HLS ALLOCATION operation instances=mul limit=CONFIG_T::multiplier_limit)
-            }
-            out_t y[CONFIG_T::n_filt];
-            SQNAP_PRAGMA(HLS ARRAY_PARTITION variable=y complete)
-            conv_pixel<Core, in_t, out_t, CONFIG_T>(src, oy, ox, y, w...);
-            write_packs<res_T, CONFIG_T::n_filt>(res, y);
-        }
-    }
-    drain_rows<H, N_ROW>(data, loaded);
+    in_t buffer[KH][N_ROW];
+    SQNAP_PRAGMA(HLS ARRAY_PARTITION variable=buffer complete dim=0)
+    const row_source<in_t, KH, CONFIG_T::in_width, CONFIG_T::n_chan> src(buffer);
+    line_rows<(KH > SH ? KH : SH), KH, CONFIG_T::in_height, N_ROW, data_T, in_t> rows(data, buffer);
+    stream_sink<res_T, CONFIG_T::n_filt> sink(res);
+    conv_rows<Core, in_t, out_t, CONFIG_T>(src, rows, sink, w...);
+    rows.drain();
 }
 
 // Conv1D / depthwise Conv1D, io_stream.

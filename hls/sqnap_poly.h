@@ -55,6 +55,7 @@ struct poly_core {
         if (CONFIG_T::strategy == resource) {  // ROMs: one word = one round's codes / coefficients
             SQNAP_PRAGMA(HLS ARRAY_RESHAPE variable=codes cyclic factor=code_words::value)
             SQNAP_PRAGMA(HLS ARRAY_RESHAPE variable=coef cyclic factor=coef_words::value)
+            SQNAP_EPILOGUE_ROMS
         }
         // loop Outputs
         for (unsigned u = 0; u < U; u++) {

@@ -35,21 +35,25 @@ template <int W> inline ap_int<W> div_round_even(const ap_int<W> &a, unsigned n)
     return ap_int<W>(up ? ap_int<W + 1>(q + 1) : q);
 }
 
-// The pooled value of channel c at output pixel (oy, ox).
+// The pooled value of channel c of the window at input column ix0 (col0 = ix0 * n_chan) of an
+// output row (its window_rows, sqnap_common.h).
 template <class data_T, class res_T, class CONFIG_T, class Source>
-inline res_T pool_value(const Source &src, unsigned oy, unsigned ox, unsigned c) {
+inline res_T pool_value(const Source &src, const bool row_inside[CONFIG_T::pool_height],
+                        const unsigned row_handle[CONFIG_T::pool_height], int ix0, int col0, unsigned c) {
     SQNAP_PRAGMA(HLS INLINE)
     typedef typename CONFIG_T::accum_t acc_t;
     acc_t acc = 0;
     unsigned count = 0;
 // loop PoolY
     for (unsigned ky = 0; ky < CONFIG_T::pool_height; ky++) {
+        SQNAP_PRAGMA(HLS UNROLL)
     // loop PoolX
         for (unsigned kx = 0; kx < CONFIG_T::pool_width; kx++) {
-            const int iy = int(oy * CONFIG_T::stride_height + ky) - int(CONFIG_T::pad_top);
-            const int ix = int(ox * CONFIG_T::stride_width + kx) - int(CONFIG_T::pad_left);
-            if (iy < 0 || iy >= int(CONFIG_T::in_height) || ix < 0 || ix >= int(CONFIG_T::in_width)) continue;
-            const acc_t x = int_view<data_T>::get(src.get(unsigned(iy), unsigned(ix), c));
+            SQNAP_PRAGMA(HLS UNROLL)
+            const int ix = ix0 + int(kx);
+            if (!row_inside[ky] || ix < 0 || ix >= int(CONFIG_T::in_width)) continue;
+            const acc_t x =
+                int_view<data_T>::get(src.get(row_handle[ky], unsigned(col0 + int(kx * CONFIG_T::n_chan + c))));
             if (CONFIG_T::is_max)
                 acc = (count == 0 || x > acc) ? x : acc;
             else
@@ -61,14 +65,45 @@ inline res_T pool_value(const Source &src, unsigned oy, unsigned ox, unsigned c)
     return from_grid<res_T, int_view<data_T>::frac + CONFIG_T::frac>(acc);
 }
 
-// One output pixel: every channel.
-template <class data_T, class res_T, class CONFIG_T, class Source>
-inline void pool_pixel(const Source &src, unsigned oy, unsigned ox, res_T out[CONFIG_T::n_chan]) {
+// One output pixel (every channel) into the sink; the window moves stride_width columns on.
+template <class data_T, class res_T, class CONFIG_T, class Source, class Sink>
+inline void pool_output(const Source &src, const bool row_inside[CONFIG_T::pool_height],
+                        const unsigned row_handle[CONFIG_T::pool_height], int &ix0, int &col0, Sink &sink) {
     SQNAP_PRAGMA(HLS INLINE)
+    res_T out[CONFIG_T::n_chan];
+    SQNAP_PRAGMA(HLS ARRAY_PARTITION variable=out complete)
 // loop PoolChan
     for (unsigned c = 0; c < CONFIG_T::n_chan; c++) {
         SQNAP_PRAGMA(HLS UNROLL)
-        out[c] = pool_value<data_T, res_T, CONFIG_T>(src, oy, ox, c);
+        out[c] = pool_value<data_T, res_T, CONFIG_T>(src, row_inside, row_handle, ix0, col0, c);
+    }
+    sink.put(out);
+    ix0 += CONFIG_T::stride_width;
+    col0 += CONFIG_T::stride_width * CONFIG_T::n_chan;
+}
+
+// Every output row: its input rows loaded (Rows), its window rows once per row, then its pixels,
+// one per reuse_factor cycles, into the sink.
+template <class data_T, class res_T, class CONFIG_T, class Source, class Rows, class Sink>
+inline void pool_rows(const Source &src, Rows &rows, Sink &sink) {
+    SQNAP_PRAGMA(HLS INLINE)
+    const unsigned KH = CONFIG_T::pool_height;
+    bool row_inside[KH];
+    SQNAP_PRAGMA(HLS ARRAY_PARTITION variable=row_inside complete)
+    unsigned row_handle[KH];
+    SQNAP_PRAGMA(HLS ARRAY_PARTITION variable=row_handle complete)
+    int iy0 = -int(CONFIG_T::pad_top);
+// loop PoolOutY
+    for (unsigned oy = 0; oy < CONFIG_T::out_height; oy++) {
+        rows.load(iy0 + int(KH) - 1);
+        window_rows<KH, CONFIG_T::in_height>(src, iy0, row_inside, row_handle);
+        int ix0 = -int(CONFIG_T::pad_left), col0 = -int(CONFIG_T::pad_left * CONFIG_T::n_chan);
+    // loop PoolOutX
+        for (unsigned ox = 0; ox < CONFIG_T::out_width; ox++) {
+            SQNAP_PRAGMA(HLS PIPELINE II=CONFIG_T::reuse_factor)
+            pool_output<data_T, res_T, CONFIG_T>(src, row_inside, row_handle, ix0, col0, sink);
+        }
+        iy0 += CONFIG_T::stride_height;
     }
 }
 
@@ -76,23 +111,10 @@ inline void pool_pixel(const Source &src, unsigned oy, unsigned ox, res_T out[CO
 template <class data_T, class res_T, class CONFIG_T>
 void pool2d(const data_T data[CONFIG_T::in_height * CONFIG_T::in_width * CONFIG_T::n_chan],
             res_T res[CONFIG_T::out_height * CONFIG_T::out_width * CONFIG_T::n_chan]) {
-    const unsigned C = CONFIG_T::n_chan;
-    const map_source<data_T, CONFIG_T::in_width, C> src(data);
-// loop PoolOutY
-    for (unsigned oy = 0; oy < CONFIG_T::out_height; oy++) {
-    // loop PoolOutX
-        for (unsigned ox = 0; ox < CONFIG_T::out_width; ox++) {
-            SQNAP_PRAGMA(HLS PIPELINE II=CONFIG_T::reuse_factor)
-            res_T out[C];
-            SQNAP_PRAGMA(HLS ARRAY_PARTITION variable=out complete)
-            pool_pixel<data_T, res_T, CONFIG_T>(src, oy, ox, out);
-        // loop PoolStore
-            for (unsigned c = 0; c < C; c++) {
-                SQNAP_PRAGMA(HLS UNROLL)
-                res[(oy * CONFIG_T::out_width + ox) * C + c] = out[c];
-            }
-        }
-    }
+    const map_source<data_T, CONFIG_T::in_width, CONFIG_T::n_chan> src(data);
+    map_rows rows;
+    map_sink<res_T, CONFIG_T::n_chan> sink(res);
+    pool_rows<data_T, res_T, CONFIG_T>(src, rows, sink);
 }
 
 // io_stream: a line buffer of pool_height rows (sqnap_common.h's row_source), output rows in raster
@@ -101,25 +123,15 @@ template <class data_T, class res_T, class CONFIG_T>
 void pool2d_stream(hls::stream<data_T> &data, hls::stream<res_T> &res) {
     typedef typename data_T::value_type in_t;
     typedef typename res_T::value_type out_t;
-    const unsigned KH = CONFIG_T::pool_height, SH = CONFIG_T::stride_height, H = CONFIG_T::in_height;
+    const unsigned KH = CONFIG_T::pool_height, SH = CONFIG_T::stride_height;
     const unsigned N_ROW = CONFIG_T::in_width * CONFIG_T::n_chan;
-    in_t rows[KH][N_ROW];
-    SQNAP_PRAGMA(HLS ARRAY_PARTITION variable=rows complete dim=0)
-    unsigned loaded = 0;
-    const row_source<in_t, KH, CONFIG_T::in_width, CONFIG_T::n_chan> src(rows);
-// loop PoolStreamOutY
-    for (unsigned oy = 0; oy < CONFIG_T::out_height; oy++) {
-        load_rows<(KH > SH ? KH : SH), KH, H, N_ROW>(data, rows, loaded, last_row_of<KH, SH, CONFIG_T::pad_top>(oy));
-    // loop PoolStreamOutX
-        for (unsigned ox = 0; ox < CONFIG_T::out_width; ox++) {
-            SQNAP_PRAGMA(HLS PIPELINE II=CONFIG_T::reuse_factor)
-            out_t y[CONFIG_T::n_chan];
-            SQNAP_PRAGMA(HLS ARRAY_PARTITION variable=y complete)
-            pool_pixel<in_t, out_t, CONFIG_T>(src, oy, ox, y);
-            write_packs<res_T, CONFIG_T::n_chan>(res, y);
-        }
-    }
-    drain_rows<H, N_ROW>(data, loaded);
+    in_t buffer[KH][N_ROW];
+    SQNAP_PRAGMA(HLS ARRAY_PARTITION variable=buffer complete dim=0)
+    const row_source<in_t, KH, CONFIG_T::in_width, CONFIG_T::n_chan> src(buffer);
+    line_rows<(KH > SH ? KH : SH), KH, CONFIG_T::in_height, N_ROW, data_T, in_t> rows(data, buffer);
+    stream_sink<res_T, CONFIG_T::n_chan> sink(res);
+    pool_rows<in_t, out_t, CONFIG_T>(src, rows, sink);
+    rows.drain();
 }
 
 }  // namespace sqnap

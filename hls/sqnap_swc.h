@@ -36,6 +36,7 @@ struct swc_core {
         if (CONFIG_T::strategy == resource) {  // ROMs: one word = one round's codes / MAWs
             SQNAP_PRAGMA(HLS ARRAY_RESHAPE variable=codes cyclic factor=code_words::value)
             SQNAP_PRAGMA(HLS ARRAY_RESHAPE variable=maw cyclic factor=maw_words::value)
+            SQNAP_EPILOGUE_ROMS
         }
     // loop Outputs
         for (unsigned u = 0; u < U; u++) {

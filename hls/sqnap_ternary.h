@@ -28,7 +28,7 @@ struct ternary_core {
                         const typename CONFIG_T::align_t align[CONFIG_T::n_align],
                         const typename CONFIG_T::bias_t bias[N_OUT]) {
         SQNAP_PRAGMA(HLS INLINE)
-        SQNAP_PRAGMA(HLS ARRAY_PARTITION variable=table complete dim=2)
+        SQNAP_PRAGMA(HLS ARRAY_PARTITION variable=table complete dim=0)
         const unsigned NG = CONFIG_T::n_groups, GS = CONFIG_T::group_size;
         typedef typename CONFIG_T::accum_t accum_t;
         typedef typename CONFIG_T::psum_t psum_t;
@@ -45,6 +45,7 @@ struct ternary_core {
         static_assert(code_words::value <= N_OUT * NG && output_words::value <= N_OUT, "ROM word > array");
         if (CONFIG_T::strategy == resource) {  // ROM: one word = one round's pattern indices
             SQNAP_PRAGMA(HLS ARRAY_RESHAPE variable=codes cyclic factor=code_words::value)
+            SQNAP_EPILOGUE_ROMS
         }
         if (CONFIG_T::strategy == resource && CONFIG_T::n_delta > 1) {
             SQNAP_PRAGMA(HLS ARRAY_RESHAPE variable=delta cyclic factor=output_words::value)

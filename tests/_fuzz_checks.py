@@ -19,6 +19,7 @@ import hashlib
 import json
 import os
 import re
+import tempfile
 import time
 import traceback
 from dataclasses import asdict, dataclass
@@ -82,20 +83,29 @@ def check_emulator(model: Any, description: Description) -> None:
 
 
 def check_csim(model: Any, description: Description, io_type: str, flavor: str) -> None:
-    """The g++ C simulation of the converted project equals the emulator bit for bit, on every sample.
+    """The g++ C simulation of the converted project equals the emulator bit for bit, on every sample;
+    every ``#pragma HLS`` is valid as the flavour's compiler preprocesses it, and an io_parallel model
+    with pixel loops has a DATAFLOW top.
 
     Two documented refusals pass when they are true (:func:`check_refusal`).
     """
+    from keras_wc.hls.pragmas import check_project
     from keras_wc.testing import assert_csim_bit_exact
 
     x = sample_inputs(description, CSIM_SAMPLES)
-    try:
-        result = assert_csim_bit_exact(model, x, input_format=description["input_format"], io_type=io_type,
-                                       flavor=flavor)
-    except ValueError as refusal:
-        check_refusal(model, description, x, str(refusal))
-        return
-    assert result.bit_exact == result.total == CSIM_SAMPLES, result.summary()
+    with tempfile.TemporaryDirectory(prefix="fuzz_csim_") as keep:
+        try:
+            result = assert_csim_bit_exact(model, x, keep=Path(keep), input_format=description["input_format"],
+                                           io_type=io_type, flavor=flavor)
+        except ValueError as refusal:
+            check_refusal(model, description, x, str(refusal))
+            return
+        assert result.bit_exact == result.total == CSIM_SAMPLES, result.summary()
+        project = Path(keep) / "prj"
+        assert check_project(project, flavor) == []
+        top = (project / "firmware/myproject.cpp").read_text()
+        if io_type == "io_parallel" and ("sqnap::conv" in top or "sqnap::pool" in top):
+            assert "#pragma HLS DATAFLOW" in top
 
 
 def hardware_input(model: Any, description: Description, x: np.ndarray) -> np.ndarray:

@@ -21,6 +21,7 @@ from qkeras import QActivation, QConv2D, QDense, quantized_bits  # noqa: E402
 
 from keras_wc.cli import main  # noqa: E402
 from keras_wc.hls import convert, lint, resources  # noqa: E402
+from keras_wc.hls.layers import integer_precision  # noqa: E402
 from keras_wc.hls.pragmas import check_pragma, check_project, preprocessed_firmware  # noqa: E402
 from keras_wc.quantizers import DFP, SWC, Po2, PolyApprox, SparseTernary  # noqa: E402
 
@@ -138,19 +139,20 @@ def test_lint_figures_of_hand_counted_layers(tmp_path):
     """A 3x3 conv on a 32-wide, 3-channel stream buffers 3 rows; the Dense its 4 inputs and 3 outputs.
 
     Multipliers: per conv output one MAW product per group (3) and the reciprocal of D = 7; the
-    Dense's 6-bit DFP codes are full multiplications, one per non-zero code.
+    Dense's 6-bit DFP codes are full multiplications, one per non-zero code that is not +-2**k.
     """
     model = stream_conv_model(32, 3)
     convert(model, tmp_path / "prj", io_type="io_stream")
     report = lint(tmp_path / "prj")
     conv = report.layers["conv"]
     assert conv == {"strategy": "latency", "max_unroll": 4 * 27, "largest_partition": 3 * 32 * 3,
-                    "buffer_elements": 3 * 32 * 3, "rom_bits": 0, "multipliers": 4 * (3 + 1), "shift_add_terms": 4 * 27}
-    live_codes = int(np.count_nonzero(model.get_layer("fc").kernel_quantizer_internal(
-        model.get_layer("fc").kernel).numpy()))
+                    "buffer_elements": 3 * 32 * 3, "rom_bits": 0, "rom_word_bits": 0, "multipliers": 4 * (3 + 1), "shift_add_terms": 4 * 27}
+    fc_layer = model.get_layer("fc")
+    codes = np.abs(fc_layer.kernel_quantizer_internal.encode(fc_layer.kernel).arrays["codes"].astype(np.int64))
+    live_codes = int(np.count_nonzero((codes & (codes - 1)) != 0))
     fc = report.layers["fc"]
     assert fc == {"strategy": "latency", "max_unroll": 3 * 4, "largest_partition": 4, "buffer_elements": 4 + 3,
-                  "rom_bits": 0, "multipliers": live_codes, "shift_add_terms": 3 * 4}
+                  "rom_bits": 0, "rom_word_bits": 0, "multipliers": live_codes, "shift_add_terms": 3 * 4}
     assert report.problems == []
     counted = {row.name: row for row in resources(tmp_path / "prj").layers}
     assert counted["conv"].sqnap_multipliers == conv["multipliers"]
@@ -169,3 +171,21 @@ def test_lint_reports_what_a_vivado_synthesis_would_refuse(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "| conv | latency |" in printed and "exceeds Vivado's limit of 4096" in printed
     assert lint(tmp_path / "prj", flavor="Vitis").problems == []  # Vitis has no such limit
+
+
+def test_lint_reports_a_rom_word_too_wide_to_reshape(tmp_path):
+    """A Resource Dense 4096 -> 4 at reuse factor 1: one round reads 4 x 4096 8-bit codes, a 131,072-bit word."""
+    tf.keras.utils.set_random_seed(2)
+    inputs = tf.keras.Input((4096,))
+    x = QActivation(quantized_bits(8, 0, alpha=1), name="q_in")(inputs)
+    model = tf.keras.Model(inputs, QDense(4, kernel_quantizer=DFP(bits=8), name="fc")(x))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        convert(model, tmp_path / "prj", strategy="Resource")
+    words = lint(tmp_path / "prj", pragmas=False)
+    layer = model.get_layer("fc")
+    code_bits = integer_precision(layer.kernel_quantizer_internal.encode(layer.kernel).arrays["codes"]).width
+    assert words.layers["fc"]["rom_word_bits"] == 4 * 4096 * code_bits > 65536
+    message = f"layer 'fc': a ROM word of {4 * 4096 * code_bits} bits (one round's values) exceeds the 65536-bit limit"
+    assert any(problem.startswith(message) for problem in words.problems)
+    assert any(message in str(w.message) for w in caught)

@@ -26,6 +26,7 @@ from qkeras import QActivation, QConv2D, QDense, QDepthwiseConv2D  # noqa: E402
 
 from keras_wc.hls import convert, lint, resources  # noqa: E402
 from keras_wc.hls.pragmas import check_project, preprocessed_firmware  # noqa: E402
+from keras_wc.hls.layers import integer_precision  # noqa: E402
 from keras_wc.hls.strategy import FLAVOR_LIMITS, architecture, fitting_reuse_factor  # noqa: E402
 from keras_wc.models import lenet5, logits_model  # noqa: E402
 from keras_wc.quantizers import DFP, SWC, PolyApprox, Po2, SparseTernary  # noqa: E402
@@ -184,6 +185,14 @@ def test_layers_over_the_flavour_limit_become_resource(tmp_path):
     assert config["strategy"] == "sqnap::resource" and config["outputs_per_round"] == "4"
     arch = next(node for node in hls_model.get_layers() if node.name == "fc").get_attr("sqnap_architecture")
     assert arch.unrolled_terms == 4 * 1024 <= FLAVOR_LIMITS["Vivado"].unrolled_terms and arch.rounds == 64
+    # the ROMs, 64 words deep: codes 4 outputs x 1024 codes wide, MAWs 4 x 16 groups; BRAM18 36 bits x 512
+    layer = model.get_layer("fc")
+    encoding = layer.kernel_quantizer_internal.encode(layer.kernel)
+    code_bits, maw_bits = (integer_precision(encoding.arrays[name]).width for name in ("codes", "maw"))
+    assert code_bits == 4
+    assert lint(tmp_path / "prj").layers["fc"]["rom_word_bits"] == 4 * 1024 * code_bits
+    assert resources(tmp_path / "prj").layers[0].sqnap_bram18 == -(-4 * 1024 * code_bits // 36) + \
+        -(-4 * 16 * maw_bits // 36)
 
 
 @pytest.mark.parametrize("strategy,reuse,message", [

@@ -88,7 +88,10 @@ def test_qkeras_quantized_bits_counts_declared_bits_for_kernel_and_bias(rng):
     model.layers[-1].set_weights([no_zero_kernel(rng, (64, 10)) * 0.9, np.zeros(10, np.float32)])
     r = compression_report(model).layers[0]
     assert (r.kernel_bits, r.bias_bits) == (640 * 8, 10 * 6)
-    assert (r.full_mults, r.shift_adds) == (640, 0)     # 8 bits > 4: full multiplications
+    # 8 bits > 4: full multiplications, but for the codes that are +-2**k (shifts)
+    codes = np.abs(np.round(quantized_bits(8, 0, alpha=1)(model.layers[-1].kernel).numpy() * 128)).astype(int)
+    power_of_two = int(np.count_nonzero((codes & (codes - 1)) == 0))
+    assert 0 < power_of_two < 640 and (r.full_mults, r.shift_adds) == (640 - power_of_two, power_of_two)
 
 
 # -- multiplications ---------------------------------------------------------------------------
@@ -132,13 +135,21 @@ def test_swc_po2_format_has_no_division():
     assert r.kernel_bits == 640 * 3 + 40 * 16
 
 
-@pytest.mark.parametrize("bits, full, shift", [(8, 640, 0), (4, 0, 640)])
-def test_dfp_is_full_multiplication_above_4_bits_only(rng, bits, full, shift):
+def dfp_power_of_two_codes(model) -> int:
+    """Non-zero codes of the model's last (DFP) layer that are +-2**k: products that are shifts."""
+    layer = model.layers[-1]
+    codes = np.abs(layer.kernel_quantizer_internal.encode(layer.kernel).arrays["codes"].astype(np.int64))
+    return int(np.count_nonzero((codes != 0) & ((codes & (codes - 1)) == 0)))
+
+
+@pytest.mark.parametrize("bits", [8, 4])
+def test_dfp_is_full_multiplication_above_4_bits_only(rng, bits):
     model = dense_model(DFP(bits=bits))
     model.layers[-1].set_weights([no_zero_kernel(rng, (64, 10)), np.zeros(10, np.float32)])
     r = compression_report(model).layers[0]
     assert r.macs == 64 * 10
-    assert (r.full_mults, r.shift_adds, r.zero_fraction) == (full, shift, 0.0)
+    shifts = dfp_power_of_two_codes(model) if bits > 4 else 640  # 8 bits: all but the +-2**k codes
+    assert 0 < shifts and (r.full_mults, r.shift_adds, r.zero_fraction) == (640 - shifts, shifts, 0.0)
     assert r.kernel_bits == 640 * bits
 
 
@@ -258,7 +269,8 @@ def test_cli_reports_a_saved_model(cli, tmp_path, capsys, rng):
     model.save(tmp_path / "model.h5")
     assert cli(["report", str(tmp_path / "model.h5"), "--json", "--plot", str(tmp_path / "r.png")]) == 0
     totals = json.loads(capsys.readouterr().out)["totals"]
-    assert (totals["macs"], totals["full_mults"], totals["weight_bits"]) == (640, 640, 640 * 8 + 320)
+    assert (totals["macs"], totals["full_mults"], totals["weight_bits"]) == \
+        (640, 640 - dfp_power_of_two_codes(model), 640 * 8 + 320)
     assert (tmp_path / "r.png").stat().st_size > 0
     assert cli(["report", str(tmp_path / "model.h5")]) == 0
     assert capsys.readouterr().out.startswith("| layer | class | method |")

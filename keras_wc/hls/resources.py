@@ -18,7 +18,7 @@ For each weight layer, two designs of the same model in the same architecture (h
   - *Resource* (the SQNAP processor): ``outputs_per_round = ceil(n_out / reuse_factor)``
     processing elements, each with every group's multiplier whatever its codes
     (:meth:`~keras_wc.methods.Method.processor_multipliers`); shift-adds
-    ``ceil(count * outputs_per_round / n_out)``.
+    ``ceil(count * outputs_per_round / n_out)``; the ROMs' BRAM18 blocks (:func:`rom_bram18`).
 
   Layers without a keras_wc quantizer go through hls4ml's own kernels: both columns are the
   stock figures.
@@ -46,6 +46,8 @@ import numpy as np
 from .strategy import architecture, default_architecture, layout_shape
 
 STOCK_DEFAULT_BITS = 16
+#: this project's rule of thumb: ROMs shallower than this stay in LUTs (distributed ROM)
+BRAM_MIN_DEPTH = 32
 RESOURCES_FILE = "sqnap_resources.json"
 
 
@@ -60,6 +62,7 @@ class LayerResources:
     sqnap_weight_bits: int
     stock_multipliers: int
     stock_weight_bits: int
+    sqnap_bram18: int = 0
 
 
 @dataclass
@@ -77,7 +80,7 @@ class ResourceReport:
 
     @property
     def totals(self) -> Dict[str, int]:
-        keys = ["sqnap_multipliers", "sqnap_shift_adds", "sqnap_weight_bits", "stock_multipliers",
+        keys = ["sqnap_multipliers", "sqnap_shift_adds", "sqnap_weight_bits", "sqnap_bram18", "stock_multipliers",
                 "stock_weight_bits"]
         return {key: int(sum(getattr(layer, key) for layer in self.layers)) for key in keys}
 
@@ -87,13 +90,13 @@ class ResourceReport:
 
     def to_markdown(self) -> str:
         """A Markdown table, one row per layer plus the totals."""
-        head = ("| layer | method | SQNAP mults | SQNAP shift-adds | SQNAP weight bits | stock mults | "
-                "stock weight bits |\n|---|---|---:|---:|---:|---:|---:|")
+        head = ("| layer | method | SQNAP mults | SQNAP shift-adds | SQNAP weight bits | SQNAP BRAM18 | stock mults | "
+                "stock weight bits |\n|---|---|---:|---:|---:|---:|---:|---:|")
         rows = [f"| {r.name} | {r.method} | {r.sqnap_multipliers} | {r.sqnap_shift_adds} | {r.sqnap_weight_bits} "
-                f"| {r.stock_multipliers} | {r.stock_weight_bits} |" for r in self.layers]
+                f"| {r.sqnap_bram18} | {r.stock_multipliers} | {r.stock_weight_bits} |" for r in self.layers]
         t = self.totals
         rows.append(f"| **total** | | {t['sqnap_multipliers']} | {t['sqnap_shift_adds']} | {t['sqnap_weight_bits']} "
-                    f"| {t['stock_multipliers']} | {t['stock_weight_bits']} |")
+                    f"| {t['sqnap_bram18']} | {t['stock_multipliers']} | {t['stock_weight_bits']} |")
         return "\n".join([head] + rows)
 
 
@@ -132,7 +135,9 @@ def layer_resources(spec: Any, reuse_factor: int = 1, arch: Optional[Any] = None
         emitted += sum(int(np.size(values)) * int(integer_precision(values).width)
                        for values in (spec.scaling.multiplier, spec.scaling.offset))
     shift_adds = method.cost(encoding).shift_adds
+    bram18 = 0
     if arch.strategy == "resource":
+        bram18 = rom_bram18(method.arguments(encoding), arch)
         per_output, shared = method.processor_multipliers(encoding)
         per_output += spec.scaling is not None
         multipliers = arch.outputs_per_round * per_output + shared
@@ -140,7 +145,34 @@ def layer_resources(spec: Any, reuse_factor: int = 1, arch: Optional[Any] = None
     else:
         multipliers = multiplier_limit(spec, arch.reuse_factor)
     return LayerResources(spec.name, spec.method, multipliers, shift_adds, emitted, stock_mults,
-                          n_weights * STOCK_DEFAULT_BITS + stock_bias_bits)
+                          n_weights * STOCK_DEFAULT_BITS + stock_bias_bits, bram18)
+
+
+def rom_bram18(arguments: Iterable[Any], arch: Any) -> int:
+    """BRAM18 blocks of a Resource layer's ROMs, if the tool maps them to block RAM (an estimate).
+
+    Each per-output weight array is one ROM of ``rounds`` words, a word holding one round's values
+    (``outputs_per_round`` outputs' worth, the C++'s ``ARRAY_RESHAPE cyclic``). A ROM at least
+    :data:`BRAM_MIN_DEPTH` words deep takes ``ceil(width / 36) * ceil(depth / 512)`` BRAM18 (their
+    widest 512-deep form); a shallower one is left to LUTs/registers (0 here; its bits are in the
+    weight bits). Arrays the layer shares whole (a per-layer ``delta``, shared poly coefficients)
+    and local tables stay logic.
+
+    Example:
+        >>> rom_bram18([Argument("codes", np.zeros((64, 1, 9)))], architecture("resource", 64, 9, 64))
+        1
+    """
+    from .layers import integer_precision
+
+    blocks = 0
+    for arg in arguments:
+        size = int(np.size(arg.values))
+        if arg.local is not None or size < arch.n_out or size % arch.n_out or arch.rounds < BRAM_MIN_DEPTH:
+            continue
+        bits = int(arg.bits or integer_precision(np.asarray(arg.values)).width)
+        width = arch.outputs_per_round * (size // arch.n_out) * bits
+        blocks += math.ceil(width / 36) * math.ceil(arch.rounds / 512)
+    return blocks
 
 
 def stock_multipliers(spec: Any, strategy: str, reuse_factor: int) -> int:

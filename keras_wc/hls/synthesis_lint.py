@@ -26,7 +26,7 @@ import math
 import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional, Union
+from typing import Dict, List, Optional, Tuple, Union
 
 from keras_wc.methods.dfp import SHIFT_ADD_MAX_BITS
 
@@ -38,6 +38,8 @@ PathLike = Union[str, Path]
 #: Vivado HLS's largest completely partitioned array (hls4ml's ``build_prj.tcl``:
 #: ``config_array_partition -maximum_size 4096``); Vitis ignores that setting
 PARTITION_LIMITS = {"Vivado": 4096}
+#: the widest word an ARRAY_RESHAPE may make (bits; the HLS front end refuses wider, XFORM 203-133)
+ROM_WORD_LIMIT = 65536
 #: ``sqnap::<kind>[_stream]<sqnap::<core>, in_t, out_t, config<N>>(in, out, weights...); // <layer>``
 _CALL = re.compile(r"sqnap::(dense|conv1d|conv2d)(_stream)?<sqnap::(\w+), [^,]+, [^,]+, config(\d+)>"
                    r"\(\w+, \w+, ([\w, ]+)\); // (\S+)")
@@ -61,6 +63,7 @@ class LayerFigures:
             of ``filt_height`` rows, a Dense's input and output vectors); 0 in io_parallel.
         rom_bits: bits of the layer's weight arrays in ROM (Resource; Latency folds its
             weights into logic: 0).
+        rom_word_bits: the widest ROM word (one round's values of a per-output array; Resource, else 0).
         multipliers: full multipliers instantiated (one round's; a Latency layer's at most its
             ``multiplier_limit``, the ALLOCATION cap; ``None`` for a core this lint does not know,
             e.g. an extension's).
@@ -72,6 +75,7 @@ class LayerFigures:
     largest_partition: int
     buffer_elements: int
     rom_bits: int
+    rom_word_bits: int
     multipliers: Optional[int]
     shift_add_terms: int
 
@@ -120,7 +124,9 @@ def _full_multipliers(core: str, c: Dict[str, int], per_round: int, n_vectors: i
     return count if c["strategy"] == "resource" else min(count, c["multiplier_limit"])
 
 
-def _figures(kind: str, stream: bool, core: str, c: Dict[str, int], rom_bits: int, code_bits: int) -> LayerFigures:
+def _figures(kind: str, stream: bool, core: str, c: Dict[str, int], arrays: Dict[str, Tuple[int, int]],
+             code_bits: int) -> LayerFigures:
+    """The figures of one layer from its config members and weight arrays (``{name: (count, bits)}``)."""
     resource = c["strategy"] == "resource"
     per_round, fan_in = c["outputs_per_round"], c["n_groups"] * c["group_size"]
     n_vectors = c["n_chan"] if c.get("depthwise") else 1
@@ -134,8 +140,11 @@ def _figures(kind: str, stream: bool, core: str, c: Dict[str, int], rom_bits: in
         buffer = c.get("filt_height", 1) * c["in_width"] * c["n_chan"]
         partitions += [buffer]
     terms = per_round * fan_in
-    return LayerFigures("resource" if resource else "latency", terms, max(partitions), buffer,
-                        rom_bits if resource else 0, _full_multipliers(core, c, per_round, n_vectors, code_bits), terms)
+    rom_bits = sum(count * bits for count, bits in arrays.values()) if resource else 0
+    word_bits = max([per_round * (count // n_out) * bits for count, bits in arrays.values()
+                     if count >= n_out and count % n_out == 0], default=0) if resource else 0
+    return LayerFigures("resource" if resource else "latency", terms, max(partitions), buffer, rom_bits, word_bits,
+                        _full_multipliers(core, c, per_round, n_vectors, code_bits), terms)
 
 
 def _configs(parameters: str) -> Dict[str, Dict[str, object]]:
@@ -159,20 +168,22 @@ def _width(type_name: str, defines: Dict[str, int]) -> int:
     return int(match.group(1)) if match else defines[type_name]
 
 
-def _array_bits(project: Path, top: str, config: Dict[str, object], names: List[str], defines: Dict[str, int]) -> int:
-    """Bits of the named weight arrays: declarations in ``weights/`` or ``static const`` locals of the top."""
+def _arrays(project: Path, top: str, config: Dict[str, object], names: List[str],
+            defines: Dict[str, int]) -> Dict[str, Tuple[int, int]]:
+    """``{name: (elements, bits each)}`` of the named weight arrays: declarations in ``weights/`` or
+    ``static const`` locals of the top."""
     local_arrays = {name: (member, dims) for member, name, dims in _LOCAL.findall(top)}
-    bits = 0
+    found = {}
     for name in names:
         if name in local_arrays:
             member, dims = local_arrays[name]
-            count = math.prod(int(d) for d in re.findall(r"\d+", dims))
-            bits += count * _width(config["typedefs"][member], defines)
+            found[name] = (math.prod(int(d) for d in re.findall(r"\d+", dims)),
+                           _width(config["typedefs"][member], defines))
             continue
         text = (project / "firmware/weights" / f"{name}.h").read_text()
         type_name, count = next((kind, n) for kind, declared, n in _DECLARATION.findall(text) if declared == name)
-        bits += int(count) * defines[type_name]
-    return bits
+        found[name] = (int(count), defines[type_name])
+    return found
 
 
 def lint(project_dir: PathLike, flavor: str = "", pragmas: bool = True) -> LintReport:
@@ -210,8 +221,7 @@ def lint(project_dir: PathLike, flavor: str = "", pragmas: bool = True) -> LintR
         arrays = [weight.strip() for weight in weights.split(",")]
         config = configs[index]
         code_bits = _width(config["typedefs"]["code_t"], defines)
-        figures = _figures(kind, bool(stream), core, config, _array_bits(project, top, config, arrays, defines),
-                           code_bits)
+        figures = _figures(kind, bool(stream), core, config, _arrays(project, top, config, arrays, defines), code_bits)
         report.layers[name] = asdict(figures)
         report.problems += _limit_problems(name, figures, flavor)
     return report
@@ -223,6 +233,9 @@ def _limit_problems(name: str, figures: LayerFigures, flavor: str) -> List[str]:
     if figures.max_unroll > unroll:
         problems.append(f"layer {name!r}: {figures.max_unroll} code x input terms unrolled in one round exceed the "
                         f"{flavor} limit of {unroll}")
+    if figures.rom_word_bits > ROM_WORD_LIMIT:
+        problems.append(f"layer {name!r}: a ROM word of {figures.rom_word_bits} bits (one round's values) exceeds the "
+                        f"{ROM_WORD_LIMIT}-bit limit of a reshaped array word; raise its ReuseFactor")
     partition = PARTITION_LIMITS.get(flavor)
     if partition is not None and figures.largest_partition > partition:
         problems.append(f"layer {name!r}: a completely partitioned array of {figures.largest_partition} elements "

@@ -144,9 +144,15 @@ def scaling_lines(node, spec) -> List[str]:
     if spec.scaling is None:
         return ["typedef sqnap::unscaled scaling;"]
     scale, offset = node.get_weights("sq_scale").name, node.get_weights("sq_offset").name
+    arch = node.get_attr("sqnap_architecture")
+    roms = []
+    if arch is not None and arch.strategy == "resource":  # per-output arrays read a round's outputs per cycle
+        roms = [f"        SQNAP_PRAGMA(HLS ARRAY_RESHAPE variable={name} cyclic factor={arch.outputs_per_round})"
+                for name in (scale, offset)]
     return [f"struct scaling {{  // BatchNormalization '{spec.scaling.layer}' folded in",
             f"    typedef ap_int<{int(spec.output_format.bits)}> result_t;",
             "    template <class R> static result_t apply(const R &r, unsigned o) {",
+            *roms,
             f"        result_t y = r * {scale}[o] + {offset}[o];",
             "        return y;",
             "    }",

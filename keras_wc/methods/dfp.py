@@ -43,11 +43,14 @@ class DFPMethod(Method):
         return per_weight_sum(x, encoding.arrays["codes"])
 
     def cost(self, encoding: Encoding) -> Cost:
-        """One product per non-zero code: a full multiplication when codes have > 4 bits."""
+        """One product per non-zero code: a full multiplication when codes have > 4 bits and the
+        code is not ± a power of two (that one is a shift), else a shift-add."""
         cost = shift_add_cost(encoding)
         if encoding.storage["codes"][1] <= SHIFT_ADD_MAX_BITS:
             return cost
-        return replace(cost, full_mults=cost.shift_adds, shift_adds=0)
+        magnitude = np.abs(encoding.arrays["codes"].astype(np.int64))
+        full = int(np.count_nonzero((magnitude & (magnitude - 1)) != 0))
+        return replace(cost, full_mults=full, shift_adds=cost.shift_adds - full)
 
     def processor_multipliers(self, encoding: Encoding) -> Tuple[int, int]:
         """Per output: one multiplier per (padded) fan-in weight when codes have > 4 bits, else none."""

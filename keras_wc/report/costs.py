@@ -51,18 +51,21 @@ def per_weight_cost(quantized: np.ndarray, high_precision: bool, bits: int) -> C
 
     Args:
         quantized: the fake-quantized kernel (its exact zeros are skipped).
-        high_precision: True when each non-zero product is a full multiplication.
+        high_precision: True when each non-zero product is a full multiplication (but by ± a
+            power of two: a shift).
         bits: stored bits per weight.
 
     Returns:
         One product per non-zero weight, full or shift-add; one parameter per weight.
 
     Example:
-        >>> per_weight_cost(np.array([[0.5, 0.0]]), high_precision=True, bits=32)
-        Cost(full_mults=1, shift_adds=0, parameters=2, kernel_bits=64)
+        >>> per_weight_cost(np.array([[0.3, 0.5, 0.0]]), high_precision=True, bits=32)
+        Cost(full_mults=1, shift_adds=1, parameters=3, kernel_bits=96)
     """
+    quantized = np.asarray(quantized)
     nonzero = int(np.count_nonzero(quantized))
-    return Cost(full_mults=nonzero if high_precision else 0, shift_adds=0 if high_precision else nonzero,
+    full = int(np.count_nonzero((quantized != 0) & (np.frexp(np.abs(quantized))[0] != 0.5))) if high_precision else 0
+    return Cost(full_mults=full, shift_adds=nonzero - full,
                 parameters=int(quantized.size), kernel_bits=int(quantized.size) * int(bits))
 
 

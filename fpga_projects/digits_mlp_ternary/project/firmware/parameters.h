@@ -135,7 +135,7 @@ struct config10 {
     static const unsigned reuse_factor = 1;
     static const unsigned strategy = sqnap::latency;
     static const unsigned outputs_per_round = 10;
-    static const unsigned multiplier_limit = 319;
+    static const unsigned multiplier_limit = 283;
 };
 
 
