@@ -619,12 +619,13 @@ void conv_output(const Source &src, const bool row_inside[CONFIG_T::filt_height]
     col0 += CONFIG_T::stride_width * CONFIG_T::n_chan;
 }
 
-// The output pixels of one output row (its window_rows), scheduled by the layer's strategy.
-// latency: the pixel loop pipelined at II = reuse_factor, its mul operations (the full
+// The output pixels of one output row (its window_rows) of a Conv2D, scheduled by the layer's
+// strategy. latency: the pixel loop pipelined at II = reuse_factor, its mul operations (the full
 // multiplications: index arithmetic is running sums) limited to multiplier_limit by ALLOCATION;
-// resource: not pipelined -- each pixel's Rounds loop is.
-template <unsigned STRATEGY> struct conv_row {
-    template <class Core, class data_T, class res_T, class CONFIG_T, class Source, class Sink, class... W>
+// resource: not pipelined -- each pixel's Rounds loop is. (Two specializations rather than
+// pragmas under `if`, so that each pragma's scope is the loop body itself.)
+template <class Core, class data_T, class res_T, unsigned STRATEGY> struct conv_row {
+    template <class CONFIG_T, class Source, class Sink, class... W>
     static void run(const Source &src, const bool row_inside[CONFIG_T::filt_height],
                     const unsigned row_handle[CONFIG_T::filt_height], Sink &sink, const W &...w) {
         SQNAP_PRAGMA(HLS INLINE)
@@ -637,8 +638,8 @@ template <unsigned STRATEGY> struct conv_row {
         }
     }
 };
-template <> struct conv_row<resource> {
-    template <class Core, class data_T, class res_T, class CONFIG_T, class Source, class Sink, class... W>
+template <class Core, class data_T, class res_T> struct conv_row<Core, data_T, res_T, resource> {
+    template <class CONFIG_T, class Source, class Sink, class... W>
     static void run(const Source &src, const bool row_inside[CONFIG_T::filt_height],
                     const unsigned row_handle[CONFIG_T::filt_height], Sink &sink, const W &...w) {
         SQNAP_PRAGMA(HLS INLINE)
@@ -650,24 +651,23 @@ template <> struct conv_row<resource> {
     }
 };
 
-// Every output row of a Conv2D / depthwise Conv2D: its input rows loaded (Rows), its window rows
-// once per row, then its pixels (conv_row) into the sink. Output rows in raster order.
-template <class Core, class data_T, class res_T, class CONFIG_T, class Source, class Rows, class Sink, class... W>
-void conv_rows(const Source &src, Rows &rows, Sink &sink, const W &...w) {
+// Every output row of a window layer (a conv, or pooling: sqnap_pool.h) of window height KH: its
+// input rows loaded (Rows), its window rows resolved once, then Row::run computes its pixels into
+// the sink. Output rows in raster order.
+template <class Row, class G, unsigned KH, class Source, class Rows, class Sink, class... W>
+void output_rows(const Source &src, Rows &rows, Sink &sink, const W &...w) {
     SQNAP_PRAGMA(HLS INLINE)
-    const unsigned KH = CONFIG_T::filt_height;
     bool row_inside[KH];
     SQNAP_PRAGMA(HLS ARRAY_PARTITION variable=row_inside complete)
     unsigned row_handle[KH];
     SQNAP_PRAGMA(HLS ARRAY_PARTITION variable=row_handle complete)
-    int iy0 = -int(CONFIG_T::pad_top);
+    int iy0 = -int(G::pad_top);
 // loop OutY
-    for (unsigned oy = 0; oy < CONFIG_T::out_height; oy++) {
+    for (unsigned oy = 0; oy < G::out_height; oy++) {
         rows.load(iy0 + int(KH) - 1);
-        window_rows<KH, CONFIG_T::in_height>(src, iy0, row_inside, row_handle);
-        conv_row<CONFIG_T::strategy>::template run<Core, data_T, res_T, CONFIG_T>(src, row_inside, row_handle, sink,
-                                                                                 w...);
-        iy0 += CONFIG_T::stride_height;
+        window_rows<KH, G::in_height>(src, iy0, row_inside, row_handle);
+        Row::template run<G>(src, row_inside, row_handle, sink, w...);
+        iy0 += G::stride_height;
     }
 }
 
@@ -680,7 +680,8 @@ void conv2d_driver(const data_T data[CONFIG_T::in_height * CONFIG_T::in_width * 
     const map_source<data_T, CONFIG_T::in_width, CONFIG_T::n_chan> src(data);
     map_rows rows;
     map_sink<res_T, CONFIG_T::n_filt> sink(res);
-    conv_rows<Core, data_T, res_T, CONFIG_T>(src, rows, sink, w...);
+    output_rows<conv_row<Core, data_T, res_T, CONFIG_T::strategy>, CONFIG_T, CONFIG_T::filt_height>(src, rows, sink,
+                                                                                                  w...);
 }
 
 // ----------------------------------------------------------------------------------------
@@ -801,7 +802,8 @@ void conv2d_stream(hls::stream<data_T> &data, hls::stream<res_T> &res, const W &
     const row_source<in_t, KH, CONFIG_T::in_width, CONFIG_T::n_chan> src(buffer);
     line_rows<(KH > SH ? KH : SH), KH, CONFIG_T::in_height, N_ROW, data_T, in_t> rows(data, buffer);
     stream_sink<res_T, CONFIG_T::n_filt> sink(res);
-    conv_rows<Core, in_t, out_t, CONFIG_T>(src, rows, sink, w...);
+    output_rows<conv_row<Core, in_t, out_t, CONFIG_T::strategy>, CONFIG_T, CONFIG_T::filt_height>(src, rows, sink,
+                                                                                                w...);
     rows.drain();
 }
 

@@ -82,30 +82,20 @@ inline void pool_output(const Source &src, const bool row_inside[CONFIG_T::pool_
     col0 += CONFIG_T::stride_width * CONFIG_T::n_chan;
 }
 
-// Every output row: its input rows loaded (Rows), its window rows once per row, then its pixels,
-// one per reuse_factor cycles, into the sink.
-template <class data_T, class res_T, class CONFIG_T, class Source, class Rows, class Sink>
-inline void pool_rows(const Source &src, Rows &rows, Sink &sink) {
-    SQNAP_PRAGMA(HLS INLINE)
-    const unsigned KH = CONFIG_T::pool_height;
-    bool row_inside[KH];
-    SQNAP_PRAGMA(HLS ARRAY_PARTITION variable=row_inside complete)
-    unsigned row_handle[KH];
-    SQNAP_PRAGMA(HLS ARRAY_PARTITION variable=row_handle complete)
-    int iy0 = -int(CONFIG_T::pad_top);
-// loop PoolOutY
-    for (unsigned oy = 0; oy < CONFIG_T::out_height; oy++) {
-        rows.load(iy0 + int(KH) - 1);
-        window_rows<KH, CONFIG_T::in_height>(src, iy0, row_inside, row_handle);
+// The output pixels of one output row (its window_rows), one per reuse_factor cycles.
+template <class data_T, class res_T> struct pool_row {
+    template <class CONFIG_T, class Source, class Sink>
+    static void run(const Source &src, const bool row_inside[CONFIG_T::pool_height],
+                    const unsigned row_handle[CONFIG_T::pool_height], Sink &sink) {
+        SQNAP_PRAGMA(HLS INLINE)
         int ix0 = -int(CONFIG_T::pad_left), col0 = -int(CONFIG_T::pad_left * CONFIG_T::n_chan);
     // loop PoolOutX
         for (unsigned ox = 0; ox < CONFIG_T::out_width; ox++) {
             SQNAP_PRAGMA(HLS PIPELINE II=CONFIG_T::reuse_factor)
             pool_output<data_T, res_T, CONFIG_T>(src, row_inside, row_handle, ix0, col0, sink);
         }
-        iy0 += CONFIG_T::stride_height;
     }
-}
+};
 
 // io_parallel: output pixels in raster order, channel-last, one pixel per reuse_factor cycles.
 template <class data_T, class res_T, class CONFIG_T>
@@ -114,7 +104,7 @@ void pool2d(const data_T data[CONFIG_T::in_height * CONFIG_T::in_width * CONFIG_
     const map_source<data_T, CONFIG_T::in_width, CONFIG_T::n_chan> src(data);
     map_rows rows;
     map_sink<res_T, CONFIG_T::n_chan> sink(res);
-    pool_rows<data_T, res_T, CONFIG_T>(src, rows, sink);
+    output_rows<pool_row<data_T, res_T>, CONFIG_T, CONFIG_T::pool_height>(src, rows, sink);
 }
 
 // io_stream: a line buffer of pool_height rows (sqnap_common.h's row_source), output rows in raster
@@ -130,7 +120,7 @@ void pool2d_stream(hls::stream<data_T> &data, hls::stream<res_T> &res) {
     const row_source<in_t, KH, CONFIG_T::in_width, CONFIG_T::n_chan> src(buffer);
     line_rows<(KH > SH ? KH : SH), KH, CONFIG_T::in_height, N_ROW, data_T, in_t> rows(data, buffer);
     stream_sink<res_T, CONFIG_T::n_chan> sink(res);
-    pool_rows<in_t, out_t, CONFIG_T>(src, rows, sink);
+    output_rows<pool_row<in_t, out_t>, CONFIG_T, CONFIG_T::pool_height>(src, rows, sink);
     rows.drain();
 }
 
