@@ -102,7 +102,8 @@ def check_csim(model: Any, description: Description, io_type: str, flavor: str) 
             return
         assert result.bit_exact == result.total == CSIM_SAMPLES, result.summary()
         project = Path(keep) / "prj"
-        assert check_project(project, flavor) == []
+        problems = check_project(project, flavor)
+        assert problems == [], problems
         top = (project / "firmware/myproject.cpp").read_text()
         if io_type == "io_parallel" and ("sqnap::conv" in top or "sqnap::pool" in top):
             assert "#pragma HLS DATAFLOW" in top

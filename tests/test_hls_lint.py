@@ -86,6 +86,7 @@ def test_invalid_pragmas_are_reported(line, flavor, problem):
     "#pragma HLS ARRAY_PARTITION variable=table complete dim=2",
     "#pragma HLS function_instantiate variable=weights,biases",
     "#pragma HLS unroll",
+    "#pragma HLS RESOURCE variable=weights core=ROM_nP_BRAM",  # stock nnet_dense_resource.h; deprecated in Vitis
 ])
 def test_hls4ml_and_sqnap_pragmas_are_valid(line):
     assert check_pragma(line, "Vitis") == [] and check_pragma(line, "Vivado") == []

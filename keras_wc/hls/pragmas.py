@@ -89,7 +89,9 @@ DIRECTIVES: Dict[str, Directive] = {
     "disaggregate": _d(keys="variable", required="variable", flavors="Vitis"),
     "bind_op": _d(keys="variable op impl latency", required="variable op", flavors="Vitis"),
     "bind_storage": _d(keys="variable type impl latency", required="variable type", flavors="Vitis"),
-    "resource": _d(keys="variable core latency", required="variable core", flavors="Vivado"),
+    # deprecated in Vitis HLS (bind_op/bind_storage replace it) but still accepted there; stock hls4ml's
+    # nnet_dense_resource.h, which nnet_batchnorm.h includes, writes it in both flavours
+    "resource": _d(keys="variable core latency", required="variable core"),
     "latency": _d(keys="min max"),
     "expression_balance": _d(flags="off"),
     "dependence": _d(keys="variable class type dependent direction distance", flags="inter intra raw war waw"),
