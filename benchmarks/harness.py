@@ -120,9 +120,9 @@ def _hardware(model: tf.keras.Model, recipe: Recipe, x_csim: np.ndarray, project
     from keras_wc.models import logits_model
 
     logits = logits_model(model)
-    figures: Dict[str, Any] = {"resources": resources(logits).totals,
-                               "architectures": {f"{strategy} RF {reuse}": resources(logits, reuse, strategy=strategy).totals
-                                                 for strategy in STRATEGY_NAMES for reuse in ARCHITECTURE_REUSE}}
+    architectures = {f"{strategy} RF {reuse}": resources(logits, reuse, strategy=strategy).totals
+                     for strategy in STRATEGY_NAMES for reuse in ARCHITECTURE_REUSE}
+    figures: Dict[str, Any] = {"resources": resources(logits).totals, "architectures": architectures}
     if len(x_csim):
         result = simulate_hls(model, recipe, x_csim, project_dir, overwrite=True)
         figures["csim"] = {"bit_exact": result.bit_exact, "total": result.total,

@@ -248,10 +248,11 @@ def write_benchmarks_md(results_dir: Path, target: Path) -> None:
                 lines += hardware + [""]
             architectures = _architecture_table(rows)
             if architectures:
-                lines += ["Full multipliers per architecture, SQNAP / stock hls4ml (estimates; Latency: the weights are "
-                          "constants, live products only, ALLOCATION-shared by the reuse factor, a layer over the "
-                          "Vitis limit becomes Resource; Resource: the SQNAP processor, ceil(n_out / RF) processing "
-                          "elements with every group's multiplier, and stock's RF-shared products):", ""]
+                lines += ["Full multipliers per architecture, SQNAP / stock hls4ml (estimates; Latency: the "
+                          "weights are constants, live products only, ALLOCATION-shared by the reuse factor, a "
+                          "layer over the Vitis limit becomes Resource; Resource: the SQNAP processor, "
+                          "ceil(n_out / RF) processing elements with every group's multiplier, and stock's "
+                          "RF-shared products):", ""]
                 lines += architectures + [""]
             ablation = _ablation_table(rows)
             if ablation:

@@ -147,7 +147,8 @@ def test_lint_figures_of_hand_counted_layers(tmp_path):
     report = lint(tmp_path / "prj")
     conv = report.layers["conv"]
     assert conv == {"strategy": "latency", "max_unroll": 4 * 27, "largest_partition": 3 * 32 * 3,
-                    "buffer_elements": 3 * 32 * 3, "rom_bits": 0, "rom_word_bits": 0, "multipliers": 4 * (3 + 1), "shift_add_terms": 4 * 27}
+                    "buffer_elements": 3 * 32 * 3, "rom_bits": 0, "rom_word_bits": 0, "multipliers": 4 * (3 + 1),
+                    "shift_add_terms": 4 * 27}
     fc_layer = model.get_layer("fc")
     codes = np.abs(fc_layer.kernel_quantizer_internal.encode(fc_layer.kernel).arrays["codes"].astype(np.int64))
     live_codes = int(np.count_nonzero((codes & (codes - 1)) != 0))

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from keras_wc.methods import Method, get_method, method_of, method_of_quantizer, register_method, registered_methods
-from keras_wc.quantizers import QUANTIZERS, SWC, custom_objects
+from keras_wc.quantizers import DFP, QUANTIZERS, SWC, PolyApprox, Po2, SparseTernary, custom_objects
 
 BUILT_IN = ("swc", "poly", "dfp", "po2", "ternary")
 
@@ -67,3 +67,29 @@ def test_custom_objects_cover_every_registered_quantizer():
         if method.quantizer is not None:
             assert objects[method.quantizer.__name__] is method.quantizer
             assert objects[f"keras_wc>{method.quantizer.__name__}"] is method.quantizer
+
+
+SCALED_SUM_QUANTIZERS = {
+    "swc_fixed": lambda: SWC(sw_bits=4, group="kernel"),
+    "swc_po2": lambda: SWC(sw_bits=3, sw_format="po2", group="filter"),
+    "poly_linear": lambda: PolyApprox(degree=1, levels=8, group="filter"),
+    "poly_quadratic_layer": lambda: PolyApprox(degree=2, levels=4),
+    "dfp": lambda: DFP(bits=6, per_channel=True),
+    "po2": lambda: Po2(bits=4),
+    "ternary": lambda: SparseTernary(n=8, k=2),
+    "ternary_normalized": lambda: SparseTernary(n=4, k=1, normalize=True),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SCALED_SUM_QUANTIZERS))
+def test_scaled_sums_reproduce_the_kernel(name):
+    """The structure the RTL builds (constant sums times constant scales) is the emulator's kernel."""
+    rng = np.random.default_rng(3)
+    encoding = SCALED_SUM_QUANTIZERS[name]().encode(rng.normal(size=(3, 3, 5, 6)).astype(np.float32))
+    method, layout = method_of(encoding), encoding.layout
+    x = rng.integers(-128, 128, size=(4, layout.n_out, layout.n_groups, layout.group_size))
+    x = np.where(np.broadcast_to(layout.valid(), x.shape), x, 0)
+    expected, _ = method.kernel(x, encoding)
+    sums = method.scaled_sums(encoding)
+    assert sums.weights.shape[::2] == (layout.n_out, layout.padded_fan_in)
+    assert sums.evaluate(x.reshape(4, layout.n_out, -1)).tolist() == expected.tolist()

@@ -21,7 +21,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 from ..model_file import quiet_tensorflow, quiet_warnings  # noqa: E402  (after TF_CPP_MIN_LOG_LEVEL)
 
 #: sub-command modules, in ``--help`` order
-COMMAND_MODULES = ["keras_wc.cli.demo", "keras_wc.cli.report", "keras_wc.cli.hls_commands", "keras_wc.cli.project"]
+COMMAND_MODULES = ["keras_wc.cli.demo", "keras_wc.cli.report", "keras_wc.cli.hls_commands", "keras_wc.cli.rtl",
+                   "keras_wc.cli.project"]
 
 
 class CLIError(Exception):

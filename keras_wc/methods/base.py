@@ -78,6 +78,53 @@ class Argument:
     bits: Optional[int] = None
 
 
+@dataclass(frozen=True)
+class ScaledSums:
+    """A kernel as constant sums: ``A[o] = sum_t scale[o, t] * sum_j weight[o, t, j] * x[o, j]``.
+
+    ``x[o, j]`` is the grouped fan-in flattened (``(n_out, padded_fan_in)``, zero at padding):
+    the inner sums are the method's code-level products (shift-adds when the weights are
+    constants), the scales its full multiplications. This is the structure the RTL generator
+    (:mod:`keras_wc.rtl`) builds; :meth:`Method.scaled_sums` must reproduce :meth:`Method.kernel`
+    exactly (every method is tested for it).
+
+    Attributes:
+        weights: ``(n_out, terms, padded_fan_in)`` integers (object: Python ints).
+        scales: ``(n_out, terms)`` integers, or ``None`` when no term is scaled (per-weight methods).
+
+    Example:
+        >>> sums = ScaledSums(wide([[[1, -1]]]), None)
+        >>> sums.evaluate(np.array([[[3, 1]]])).tolist()
+        [[2]]
+    """
+
+    weights: np.ndarray
+    scales: Optional[np.ndarray]
+
+    def evaluate(self, x: np.ndarray) -> np.ndarray:
+        """``A`` for grouped flat inputs ``x`` ``(rows, n_out, padded_fan_in)``, as Python ints."""
+        sums = (wide(x)[:, :, None, :] * self.weights[None]).sum(axis=-1)
+        return (sums if self.scales is None else sums * self.scales[None]).sum(axis=-1)
+
+
+def group_terms(values: np.ndarray) -> np.ndarray:
+    """Per-group term weights ``(n_out, n_groups, terms, group_size)`` placed over the flat fan-in.
+
+    Returns:
+        ``(n_out, n_groups * terms, n_groups * group_size)`` object ints, each term zero outside
+        its group's span.
+
+    Example:
+        >>> group_terms(np.array([[[[1, 2]], [[3, 4]]]]))[0].tolist()
+        [[1, 2, 0, 0], [0, 0, 3, 4]]
+    """
+    n_out, n_groups, terms, size = values.shape
+    out = wide(np.zeros((n_out, n_groups, terms, n_groups * size), np.int64))
+    for g in range(n_groups):
+        out[:, g, :, g * size:(g + 1) * size] = wide(values[:, g])
+    return out.reshape(n_out, n_groups * terms, n_groups * size)
+
+
 def wide(values) -> np.ndarray:
     """``values`` as an object array of Python ints (bounds never overflow).
 
@@ -197,6 +244,16 @@ class Method:
             NotImplementedError: a method whose weights are not one integer each (SWC, poly, ternary).
         """
         raise NotImplementedError(f"method {self.name!r} has no per-weight integers")
+
+    def scaled_sums(self, encoding: Encoding) -> ScaledSums:
+        """The kernel as constant-weighted sums and constant scales (:class:`ScaledSums`).
+
+        By default one unscaled sum of :meth:`weight_integers` (the per-weight methods); methods
+        with per-group or per-output scales (SWC, poly, ternary) override it.
+        """
+        weights = wide(self.weight_integers(encoding))
+        n_out = weights.shape[0]
+        return ScaledSums(weights.reshape(n_out, 1, -1), None)
 
     # -- emulator ------------------------------------------------------------------------
     def kernel(self, x: np.ndarray, encoding: Encoding) -> KernelResult:

@@ -14,7 +14,7 @@ import numpy as np
 from ..hls_include import include_dir
 from ..quantizers.base import Encoding
 from ..quantizers.poly import PolyApprox
-from .base import Argument, Cost, Gains, KernelResult, Method, like, wide
+from .base import Argument, Cost, Gains, KernelResult, Method, ScaledSums, group_terms, like, wide
 
 
 def bucket_powers(encoding: Encoding) -> np.ndarray:
@@ -52,6 +52,14 @@ class PolyMethod(Method):
         sums = (x[..., None] * like(powers, x)).sum(axis=-2)       # (rows, n_out, n_groups, terms)
         coef = np.broadcast_to(encoding.arrays["coef"], powers.shape[:2] + powers.shape[3:])
         return (sums * like(coef, sums)).sum(axis=(-1, -2)), sums
+
+    def scaled_sums(self, encoding: Encoding) -> ScaledSums:
+        """One term per group and power ``j``: the bucket indices ``k**j`` scaled by ``coef_gj``
+        (``S_0``'s weights are all 1: identical sums of different outputs are shared, data reuse)."""
+        powers = bucket_powers(encoding)                              # (n_out, n_groups, size, terms)
+        n_out, n_groups, _, terms = powers.shape
+        coef = np.broadcast_to(encoding.arrays["coef"], (n_out, n_groups, terms))
+        return ScaledSums(group_terms(powers.transpose(0, 1, 3, 2)), wide(coef).reshape(n_out, n_groups * terms))
 
     def cost(self, encoding: Encoding) -> Cost:
         """``y = sum_g a*S0 + b*S1 (+ c*S2)`` per output unit.

@@ -15,8 +15,8 @@ import numpy as np
 from ..hls_include import include_dir
 from ..quantizers.base import Encoding
 from ..quantizers.swc import SWC, denominator_for, max_shift_for
-from .base import (Argument, Cost, Gains, KernelResult, Method, group_gain, like, per_output, shift_sums,
-                   stored_values, wide)
+from .base import (Argument, Cost, Gains, KernelResult, Method, ScaledSums, group_gain, group_terms, like,
+                   per_output, shift_sums, stored_values, wide)
 
 
 class SWCMethod(Method):
@@ -59,6 +59,12 @@ class SWCMethod(Method):
         else:
             partial = (x * like(encoding.arrays["codes"], x)).sum(axis=-1)
         return (partial * like(encoding.arrays["maw"], partial)).sum(axis=-1), partial
+
+    def scaled_sums(self, encoding: Encoding) -> ScaledSums:
+        """One term per group: its codes (or signed powers of two) scaled by the group's MAW."""
+        weights = group_terms(self._multipliers(encoding)[:, :, None, :])
+        maw = wide(np.broadcast_to(encoding.arrays["maw"], weights.shape[:2]))
+        return ScaledSums(weights, maw)
 
     def cost(self, encoding: Encoding) -> Cost:
         """One full multiplication per live group (by its MAW), one shift-add per non-zero code.

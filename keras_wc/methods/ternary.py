@@ -14,7 +14,7 @@ import numpy as np
 from ..hls_include import include_dir
 from ..quantizers.base import Encoding
 from ..quantizers.ternary import SparseTernary
-from .base import Argument, Cost, Gains, KernelResult, Method, like, per_output, stored_values, wide
+from .base import Argument, Cost, Gains, KernelResult, Method, ScaledSums, like, per_output, stored_values, wide
 
 #: bits per pattern-table entry (-1, 0, +1)
 TABLE_ENTRY_BITS = 2
@@ -79,6 +79,17 @@ class TernaryMethod(Method):
         if "mean" in encoding.arrays:
             acc = acc + x.sum(axis=(-1, -2)) * like(per_output(encoding.arrays["mean"], n_out), x)
         return acc, partial
+
+    def scaled_sums(self, encoding: Encoding) -> ScaledSums:
+        """Per output: the ±1 pattern entries scaled by ``delta``; with weight normalization a second
+        term, every input scaled by ``mean``."""
+        n_out = encoding.layout.n_out
+        signs = wide(patterns(encoding)).reshape(n_out, 1, -1)
+        scales = [wide(per_output(encoding.arrays["delta"], n_out))]
+        if "mean" in encoding.arrays:
+            signs = np.concatenate([signs, wide(np.ones_like(signs, dtype=np.int64))], axis=1)
+            scales.append(wide(per_output(encoding.arrays["mean"], n_out)))
+        return ScaledSums(signs, np.stack(scales, axis=1))
 
     def cost(self, encoding: Encoding) -> Cost:
         """One add/subtract per non-zero pattern entry, ``delta`` once per output unit.

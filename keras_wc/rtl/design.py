@@ -1,0 +1,306 @@
+"""``keras_wc.rtl.convert``: a model's integer datapath as synthesizable Verilog-2005.
+
+The Verilog is generated from the same layer descriptions as the emulator and the HLS
+(:func:`keras_wc.datapath.describe_model`), so its arithmetic is the emulator's, bit for bit:
+:meth:`RTLDesign.simulate` runs it under Verilator and :meth:`RTLDesign.synthesize` maps it to
+LUT/FF/CARRY/DSP/BRAM with yosys. Files (docs/rtl.md)::
+
+    DIR/rtl/<layer module>.v   one registered module per computing layer
+    DIR/rtl/<top>.v            the streaming top (valid/ready words in and out)
+    DIR/tb/<top>_tb.cpp        the Verilator testbench
+    DIR/tb_data/               rtl_input.txt, rtl_expected.txt (the emulator's outputs) with x_test
+    DIR/design.json            layers, modules, widths, the input and output formats
+    DIR/README.md
+
+Architecture (this project's choice; docs/rtl.md): every layer fully parallel with its weights as
+constants (hls4ml's Latency architecture at reuse factor 1), code-level products as shift-adds of
+the constants' signed digits, the method's scales as full multiplications (``*``).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Tuple, Union
+
+import numpy as np
+
+from ..datapath.formats import format_text
+from ..datapath.specs import LayerSpec
+from ..output_folder import staged_output_dir
+from .layers import EMITTERS, PASSTHROUGH, check_supported
+from .modules import Bus, LayerModule, identifier, layer_module, testbench, top_module
+from .netlist import Signal
+
+PathLike = Union[str, Path]
+#: the architectures the generator emits (``strategy``)
+STRATEGIES = ("Latency",)
+#: the widest input or output word the testbench exchanges (a C++ ``long long``)
+MAX_WORD_BITS = 64
+TB_INPUT, TB_EXPECTED = "rtl_input.txt", "rtl_expected.txt"
+
+
+@dataclass
+class RTLDesign:
+    """A generated Verilog design (what :func:`convert` returns).
+
+    Attributes:
+        folder: where it was written.
+        top: the top module's name.
+        specs: the datapath it was generated from (input spec first).
+        modules: the layer modules, in pipeline order.
+    """
+
+    folder: Path
+    top: str
+    specs: List[LayerSpec]
+    modules: List[LayerModule] = field(default_factory=list)
+
+    @property
+    def input_spec(self) -> LayerSpec:
+        """The spec whose integers are the design's input words (:func:`hardware_input`)."""
+        return hardware_input(self.specs)
+
+    def verilog_files(self) -> List[Path]:
+        """The layer modules' files, then the top's."""
+        return [self.folder / "rtl" / f"{m.module}.v" for m in self.modules] + [self.folder / "rtl" / f"{self.top}.v"]
+
+    def simulate(self, x: Any, quantize_inputs: bool = False, timeout: float = 900) -> np.ndarray:
+        """The design's outputs for ``x`` under Verilator, on the emulator's scale.
+
+        Builds the simulator once (``DIR/obj_dir``); the inputs go in as the hardware input's
+        integers (the emulator's input rule), the outputs come back as integers times
+        ``2**-frac``: equal to :func:`keras_wc.emulate.emulate` bit for bit.
+
+        Args:
+            x: float inputs ``(batch, *input_shape)``.
+            quantize_inputs: round and saturate inputs off the declared grid instead of refusing them.
+            timeout: seconds for the build and for the run.
+
+        Returns:
+            float64 ``(batch, n_out)``.
+
+        Example:
+            >>> design = keras_wc.rtl.convert(model, "rtl_prj", input_format="ufixed<8,0>")
+            >>> expected = keras_wc.emulate.emulate(model, x_test[:20], "ufixed<8,0>")
+            >>> np.array_equal(design.simulate(x_test[:20]), expected)
+            True
+        """
+        from .simulate import run_simulation
+
+        words = hardware_words(self.specs, x, quantize_inputs)
+        outputs = run_simulation(self, words, timeout)
+        frac = self.specs[-1].output_format.frac
+        return outputs.astype(np.float64) * 2.0 ** -frac
+
+    def synthesize(self, family: str = "xcup", progress: bool = False):
+        """LUT/FF/CARRY/DSP/BRAM of every layer module and of the top, by yosys ``synth_xilinx``.
+
+        Args:
+            family: yosys' ``synth_xilinx -family`` (``xcup``: UltraScale+).
+            progress: print one line per module.
+
+        Returns:
+            A :class:`keras_wc.rtl.synthesis.SynthesisReport`.
+        """
+        from .synthesis import synthesize_design
+
+        return synthesize_design(self, family, progress)
+
+
+def hardware_input(specs: List[LayerSpec]) -> LayerSpec:
+    """The spec whose integers enter the hardware: the input, or the first QActivation of a float input.
+
+    Raises:
+        ValueError: a float input not quantized by a QActivation first.
+    """
+    first = specs[0]
+    if first.output_format is not None:
+        return first
+    quantizer = specs[1] if len(specs) > 1 else None
+    if quantizer is None or quantizer.kind != "quantize" or quantizer.inputs != (first.name,):
+        raise ValueError("the model's input is float and its first layer is not a QActivation: pass input_format "
+                         "(e.g. 'ufixed<8,0>') so the design knows its input words")
+    return quantizer
+
+
+def hardware_words(specs: List[LayerSpec], x: Any, quantize_inputs: bool = False) -> np.ndarray:
+    """The hardware input's integers for ``x`` (the emulator's input rule), ``(batch, n_in)`` int64."""
+    from ..emulate.run import run
+
+    hw = hardware_input(specs)
+    upto = specs[:specs.index(hw) + 1]
+    return np.asarray(run(upto, x, quantize_inputs).integers[hw.name], np.int64).reshape(len(x), -1)
+
+
+def reference_words(specs: List[LayerSpec], x: Any, quantize_inputs: bool = False) -> Tuple[np.ndarray, np.ndarray]:
+    """``(input words, expected output integers)`` of ``x``: the emulator's, one row per sample."""
+    from ..emulate.run import run
+
+    emulation = run(specs, x, quantize_inputs)
+    rows = len(x)
+    return (np.asarray(emulation.integers[hardware_input(specs).name]).reshape(rows, -1),
+            np.asarray(emulation.integers[specs[-1].name]).reshape(rows, -1))
+
+
+def input_elements(spec: LayerSpec) -> List[Signal]:
+    """The hardware input's values as intervals: the whole range of its format."""
+    quant = getattr(spec, "quant", None)
+    fmt = spec.output_format
+    lo, hi = (quant.min_int, quant.max_int) if quant is not None else (fmt.min_int, fmt.max_int)
+    return [Signal(f"in_{i}", int(lo), int(hi)) for i in range(int(np.prod(spec.output_shape)))]
+
+
+def build_modules(specs: List[LayerSpec], strategy: Optional[str] = None):
+    """The layer modules of a datapath and which module feeds each (checked before anything is written).
+
+    Returns:
+        ``(input bus, modules, connections)``; ``connections[module]`` is the producing module or ``"in"``.
+
+    Raises:
+        ValueError: an unsupported strategy or layer (named), a model that computes nothing, or
+            words wider than :data:`MAX_WORD_BITS`.
+    """
+    if strategy not in (None, *STRATEGIES):
+        raise ValueError(f"strategy={strategy!r}: keras_wc.rtl emits {', '.join(STRATEGIES)} (weights as constants, "
+                         "fully parallel); the Resource architecture is emitted by keras_wc.hls.convert")
+    hw = hardware_input(specs)
+    rest = specs[specs.index(hw) + 1:]
+    for spec in rest:
+        check_supported(spec)
+    bus_of: Dict[str, Bus] = {hw.name: Bus(input_elements(hw))}
+    source_of: Dict[str, str] = {hw.name: "in"}
+    modules: List[LayerModule] = []
+    connections: Dict[str, str] = {}
+    for spec in rest:
+        if len(spec.inputs) != 1 or spec.inputs[0] not in bus_of:
+            raise ValueError(f"layer {spec.name!r}: keras_wc.rtl emits chains of layers (one input each)")
+        producer = spec.inputs[0]
+        if spec.kind in PASSTHROUGH:
+            bus_of[spec.name], source_of[spec.name] = bus_of[producer], source_of[producer]
+            continue
+        name = identifier(spec.name, [m.module for m in modules])
+        module = layer_module(spec.name, name, bus_of[producer],
+                              lambda elements, net, spec=spec: EMITTERS[spec.kind](spec, elements, net))
+        modules.append(module)
+        connections[name] = source_of[producer]
+        bus_of[spec.name], source_of[spec.name] = module.outputs, name
+    if not modules:
+        raise ValueError("the model computes nothing in hardware (its output is its input): nothing to emit")
+    if source_of[specs[-1].name] != modules[-1].module:
+        raise ValueError(f"layer {specs[-1].name!r}: the model's output must be the last computing layer's")
+    input_word = hw.output_format.bits
+    for what, bits in (("input", input_word), ("output", modules[-1].outputs.slot)):
+        if bits > MAX_WORD_BITS:
+            raise ValueError(f"the design's {what} words are {bits} bits wide; keras_wc.rtl's testbench exchanges "
+                             f"at most {MAX_WORD_BITS}")
+    return bus_of[hw.name], modules, connections
+
+
+def convert(model: Any, output_dir: PathLike, x_test: Any = None, overwrite: bool = False,
+            strategy: Optional[str] = None, input_format: Any = None, top: str = "keras_wc_top",
+            quantize_inputs: bool = False) -> RTLDesign:
+    """Write a model as synthesizable Verilog (see the module docstring).
+
+    Args:
+        model: a Keras 2 / QKeras model of supported layers (Dense of every keras_wc method and of
+            QKeras ``quantized_bits``, QActivation, ReLU, BatchNormalization, Flatten/Reshape, Dropout).
+        output_dir: the design folder; written completely in a hidden folder, then moved into place.
+        x_test: optional inputs: their integers and the emulator's outputs go to ``tb_data/``.
+        overwrite: replace a folder keras_wc wrote before (never any other folder).
+        strategy: ``None`` or ``"Latency"`` (the one architecture emitted).
+        input_format: the input grid (``"ufixed<8,0>"``) unless the first layer is a QActivation.
+        top: the top module's name.
+        quantize_inputs: round and saturate ``x_test`` off the grid instead of refusing it.
+
+    Returns:
+        The :class:`RTLDesign`.
+
+    Raises:
+        ValueError: a layer it cannot emit (named), before anything is written.
+        FileExistsError: ``output_dir`` exists and was not written by keras_wc (or ``overwrite`` is False).
+
+    Example:
+        >>> design = keras_wc.rtl.convert(model, "rtl_prj", input_format="ufixed<8,0>")
+        >>> design.synthesize().totals["DSP"]
+        4
+    """
+    from ..datapath import describe_model
+    from ..keras2 import check_keras2_model
+
+    check_keras2_model(model)
+    specs = describe_model(model, input_format)
+    input_bus, modules, connections = build_modules(specs, strategy)
+    data = None if x_test is None else reference_words(specs, x_test, quantize_inputs)
+    with staged_output_dir(output_dir, overwrite) as stage:
+        write_design(stage, top, specs, input_bus, modules, connections, data)
+    return RTLDesign(Path(output_dir), top, specs, modules)
+
+
+def write_design(folder: Path, top: str, specs: List[LayerSpec], input_bus: Bus, modules: List[LayerModule],
+                 connections: Dict[str, str], data: Optional[Tuple[np.ndarray, np.ndarray]]) -> None:
+    """Every file of the design into ``folder`` (an empty staging folder); ``data``: :func:`test_words`."""
+    hw = hardware_input(specs)
+    (folder / "rtl").mkdir()
+    (folder / "tb").mkdir()
+    for module in modules:
+        (folder / "rtl" / f"{module.module}.v").write_text(module.text)
+    input_word, output_word = hw.output_format.bits, modules[-1].outputs.slot
+    (folder / "rtl" / f"{top}.v").write_text(
+        top_module(top, input_bus, input_word, hw.output_format.signed, modules, connections))
+    n_in, n_out = len(input_bus.elements), len(modules[-1].outputs.elements)
+    (folder / "tb" / f"{top}_tb.cpp").write_text(testbench(top, n_in, n_out, input_word, output_word))
+    description = {
+        "top": top,
+        "input": {"layer": hw.name, "format": format_text(hw.output_format), "words": n_in, "word_bits": input_word},
+        "output": {"layer": specs[-1].name, "format": format_text(specs[-1].output_format), "words": n_out,
+                   "word_bits": output_word},
+        "architecture": "Latency: fully parallel, weights as constants, one register stage per layer",
+        "layers": [{"layer": m.layer, "module": m.module, "inputs": len(m.inputs.elements),
+                    "outputs": len(m.outputs.elements), "input_slot_bits": m.inputs.slot,
+                    "output_slot_bits": m.outputs.slot, "full_multiplications": m.multipliers,
+                    "additions": m.adders, "reads": connections[m.module]} for m in modules],
+    }
+    (folder / "design.json").write_text(json.dumps(description, indent=1) + "\n")
+    if data is not None:
+        tb_data = folder / "tb_data"
+        tb_data.mkdir()
+        write_words(tb_data / TB_INPUT, data[0])
+        write_words(tb_data / TB_EXPECTED, data[1])
+    (folder / "README.md").write_text(readme(top, description, data is not None))
+
+
+def write_words(path: Path, rows: np.ndarray) -> None:
+    """One sample per line, integers separated by spaces."""
+    rows = np.asarray(rows).reshape(len(rows), -1)
+    path.write_text("".join(" ".join(str(int(v)) for v in row) + "\n" for row in rows))
+
+
+def readme(top: str, description: Dict[str, Any], has_data: bool) -> str:
+    """The design folder's README."""
+    rows = "\n".join(f"| {layer['layer']} | `{layer['module']}` | {layer['inputs']} | {layer['outputs']} | "
+                     f"{layer['full_multiplications']} | {layer['additions']} |" for layer in description["layers"])
+    data = ("`tb_data/rtl_input.txt` holds the test inputs' integers and `tb_data/rtl_expected.txt` the emulator's "
+            "output integers for them.\n" if has_data else "")
+    return f"""# {top}: Verilog written by keras_wc.rtl
+
+Synthesizable Verilog-2005 of the model's integer datapath, generated from the same layer
+descriptions as keras_wc's numpy emulator and HLS, and bit-exact with the emulator.
+
+- `rtl/{top}.v`: the top. A sample goes in as {description['input']['words']} words of
+  {description['input']['word_bits']} bits (`in_data`, `in_valid`/`in_ready`; integers on
+  `{description['input']['format']}`), the outputs come out as {description['output']['words']} words of
+  {description['output']['word_bits']} bits (`out_data`, `out_valid`/`out_ready`; signed integers on
+  `{description['output']['format']}`'s grid). One register stage per layer module.
+- `rtl/layer_*.v`: one module per computing layer (weights as constants).
+- `tb/{top}_tb.cpp`: the Verilator testbench (inputs file in, outputs file out).
+{data}
+| layer | module | values in | values out | full multiplications | additions |
+|---|---|---:|---:|---:|---:|
+{rows}
+
+Simulate: `design.simulate(x)` in Python, or
+`verilator-cli --cc --exe --build -Wno-WIDTHEXPAND -Wno-WIDTHTRUNC rtl/*.v tb/{top}_tb.cpp --top-module {top}`.
+Synthesize: `design.synthesize()`, or `yosys -p "read_verilog rtl/*.v; synth_xilinx -family xcup -top {top}; stat"`.
+"""

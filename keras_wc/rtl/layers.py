@@ -1,0 +1,101 @@
+"""One emitter per layer-spec kind: a layer's integer arithmetic as a :class:`~.netlist.Netlist`.
+
+Each emitter takes the spec, its input elements (one :class:`~.netlist.Signal` per value of a
+sample, C order, channels last) and the netlist, and returns its output elements. The
+arithmetic is the emulator's (:mod:`keras_wc.emulate.layers`), step for step:
+
+* ``compressed`` (Dense): the method's constant sums and scales
+  (:meth:`keras_wc.methods.Method.scaled_sums`), ``(A << align) + bias``, the rounded division
+  by ``D`` (a reciprocal multiplication), a folded BatchNormalization;
+* ``quantize`` (a QActivation on integers): round half to even, saturate;
+* ``relu``; ``affine`` (a standalone BatchNormalization): ``x * multiplier + offset``.
+
+``reshape`` and ``identity`` change no value: the top wires them through (:data:`PASSTHROUGH`).
+Any other layer is refused by name (:func:`check_supported`) before anything is written.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Dict, List
+
+import numpy as np
+
+from ..datapath.specs import AffineSpec, CompressedSpec, LayerSpec, QuantizeSpec, Scaling
+from ..methods import method_of
+from .netlist import Netlist, Signal
+
+Elements = List[Signal]
+
+#: spec kinds that change no value (the top connects their input to their consumers)
+PASSTHROUGH = frozenset({"reshape", "identity"})
+#: geometries of compressed layers the generator emits
+EMITTED_GEOMETRIES = frozenset({"dense"})
+
+
+def check_supported(spec: LayerSpec) -> None:
+    """Refuse a layer the generator cannot emit, naming it.
+
+    Raises:
+        ValueError: ``layer 'name': ...`` with what is emitted.
+
+    Example:
+        >>> check_supported(conv_spec)
+        Traceback (most recent call last):
+        ValueError: layer 'conv1': a conv2d layer is not emitted by keras_wc.rtl yet ...
+    """
+    emitted = ("Dense layers of every method and QKeras quantized_bits, QActivation, ReLU, BatchNormalization, "
+               "Flatten/Reshape, Dropout")
+    if spec.kind == "compressed" and spec.geometry.kind not in EMITTED_GEOMETRIES:
+        raise ValueError(f"layer {spec.name!r}: a {spec.geometry.kind} layer is not emitted by keras_wc.rtl yet "
+                         f"(it emits {emitted}); keras_wc.hls.convert emits it as HLS")
+    if spec.kind not in EMITTERS and spec.kind not in PASSTHROUGH:
+        raise ValueError(f"layer {spec.name!r}: a {spec.kind} layer is not emitted by keras_wc.rtl yet "
+                         f"(it emits {emitted}); keras_wc.hls.convert emits it as HLS")
+
+
+def scaled(net: Netlist, value: Signal, scaling: Scaling, channel: int) -> Signal:
+    """A folded BatchNormalization on one value: ``value * multiplier[c] + offset[c]`` (one full multiplication)."""
+    product = net.multiply(value, int(scaling.multiplier[channel]))
+    return net.add(product, net.constant(int(scaling.offset[channel])))
+
+
+def compressed(spec: CompressedSpec, x: Elements, net: Netlist) -> Elements:
+    """A Dense layer: per output, the method's scaled sums, then the shared epilogue."""
+    sums = method_of(spec.encoding).scaled_sums(spec.encoding)
+    index = np.asarray(spec.patch_index)
+    outputs = []
+    for o in range(index.shape[0]):
+        terms = []
+        for t in range(sums.weights.shape[1]):
+            row = sums.weights[o, t]
+            products = [net.constant_product(x[int(index[o, j])], int(row[j]))
+                        for j in range(row.shape[0]) if row[j] != 0 and index[o, j] >= 0]
+            partial = net.sum(products)
+            terms.append(partial if sums.scales is None else net.multiply(partial, int(sums.scales[o, t])))
+        acc = net.add(net.shift_left(net.sum(terms), int(spec.align[o])), net.constant(int(spec.bias[o])))
+        result = net.divide_round(acc, int(spec.denominator))
+        outputs.append(result if spec.scaling is None else scaled(net, result, spec.scaling, o))
+    return outputs
+
+
+def quantize(spec: QuantizeSpec, x: Elements, net: Netlist) -> Elements:
+    """A QActivation on integers: ``round_shift`` by the grid difference, then saturation."""
+    quant = spec.quant
+    shift = int(spec.input_frac) - int(quant.fmt.frac)
+    return [net.clip(net.round_shift(value, shift), quant.min_int, quant.max_int) for value in x]
+
+
+def relu(spec: LayerSpec, x: Elements, net: Netlist) -> Elements:
+    """``max(x, 0)``."""
+    return [net.relu(value) for value in x]
+
+
+def affine(spec: AffineSpec, x: Elements, net: Netlist) -> Elements:
+    """A standalone BatchNormalization: :func:`scaled` per value, its channel the last axis."""
+    channels = int(spec.output_shape[-1])
+    return [scaled(net, value, spec.scaling, i % channels) for i, value in enumerate(x)]
+
+
+EMITTERS: Dict[str, Callable[[LayerSpec, Elements, Netlist], Elements]] = {
+    "compressed": compressed, "quantize": quantize, "relu": relu, "affine": affine,
+}

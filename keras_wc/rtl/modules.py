@@ -1,0 +1,243 @@
+"""The Verilog text: one registered module per computing layer, the streaming top, the testbench.
+
+A layer module is the layer's combinational datapath (:mod:`.layers`) with its outputs
+registered under a clock enable: ``module L(input clk, input ce, input [..] x, output reg [..] y)``.
+Every value travels on a bus of equal-width slots (the widest of the layer's values, sign-extended),
+so the top connects modules with plain wires.
+
+The top takes a sample as a stream of input words (``in_data``/``in_valid``/``in_ready``), runs the
+layer pipeline (one register stage per layer, stalled only while the output is still being sent)
+and sends the outputs as a stream of words (``out_data``/``out_valid``/``out_ready``), one value per
+word: the hardware input's integers in, the last layer's integers out.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Dict, List, Sequence
+
+from .netlist import Netlist, Signal, signed_width
+
+#: the flags every generated file is linted with by Verilator (width changes are intended: every
+#: assignment's interval is proven, and Verilog sign-extends signed operands to the context width)
+VERILATOR_WARNINGS_OFF = ("-Wno-WIDTHEXPAND", "-Wno-WIDTHTRUNC", "-Wno-UNUSEDSIGNAL", "-Wno-DECLFILENAME")
+
+
+def identifier(name: str, used: Sequence[str]) -> str:
+    """A Verilog identifier for a layer name, unique among ``used``.
+
+    Example:
+        >>> identifier("dense/1", [])
+        'layer_dense_1'
+    """
+    base = "layer_" + re.sub(r"[^A-Za-z0-9_]", "_", name)
+    candidate, n = base, 1
+    while candidate in used:
+        n += 1
+        candidate = f"{base}_{n}"
+    return candidate
+
+
+@dataclass(frozen=True)
+class Bus:
+    """Values of one sample on equal-width slots.
+
+    Attributes:
+        elements: each value's interval (the signal names are the producer's, unused downstream).
+        slot: the width of every slot.
+    """
+
+    elements: List[Signal]
+
+    @property
+    def slot(self) -> int:
+        return max(signed_width(min(e.lo for e in self.elements), max(e.hi for e in self.elements)), 1)
+
+    @property
+    def bits(self) -> int:
+        return self.slot * len(self.elements)
+
+
+@dataclass(frozen=True)
+class LayerModule:
+    """A generated layer module.
+
+    Attributes:
+        layer: the Keras layer name.
+        module: its Verilog name.
+        text: the module's Verilog.
+        inputs: its input bus.
+        outputs: its output bus.
+        multipliers: full multiplications (``*``) it instantiates.
+        adders: two-input additions/subtractions it instantiates.
+    """
+
+    layer: str
+    module: str
+    text: str
+    inputs: Bus
+    outputs: Bus
+    multipliers: int
+    adders: int
+
+
+def layer_module(layer: str, module: str, inputs: Bus, emit) -> LayerModule:
+    """Build one layer's module: unpack the input bus, ``emit(elements, netlist)``, register the outputs.
+
+    Args:
+        layer: the Keras layer name (a comment in the file).
+        module: the Verilog module name.
+        inputs: the input bus.
+        emit: ``(elements, netlist) -> elements`` (a :data:`.layers.EMITTERS` entry, bound to its spec).
+    """
+    net = Netlist()
+    slot = inputs.slot
+    elements = [Signal(f"x_{i}", e.lo, e.hi) for i, e in enumerate(inputs.elements)]
+    unpack = [f"wire signed [{e.width - 1}:0] {e.name} = x[{i * slot + e.width - 1}:{i * slot}];"
+              for i, e in enumerate(elements)]
+    outputs = emit(elements, net)
+    out_bus = Bus(outputs)
+    out_slot = out_bus.slot
+    pack = [f"wire signed [{out_slot - 1}:0] y_{i} = {e.name};" for i, e in enumerate(outputs)]
+    concatenation = ", ".join(f"y_{i}" for i in reversed(range(len(outputs))))
+    text = "\n".join([
+        f"// layer {layer}: {len(inputs.elements)} values in, {len(outputs)} out; "
+        f"{net.multipliers} full multiplications, {net.adders} additions",
+        f"module {module}(input clk, input ce, input [{inputs.bits - 1}:0] x, output reg [{out_bus.bits - 1}:0] y);",
+        *unpack, *net.lines, *pack,
+        "always @(posedge clk) begin",
+        f"  if (ce) y <= {{{concatenation}}};",
+        "end",
+        "endmodule", ""])
+    return LayerModule(layer, module, text, inputs, out_bus, net.multipliers, net.adders)
+
+
+def counter_width(count: int) -> int:
+    """Bits of a counter over ``0..count-1`` (at least 1)."""
+    return max((count - 1).bit_length(), 1)
+
+
+def top_module(name: str, input_bus: Bus, input_word: int, input_signed: bool,
+               layers: List[LayerModule], connections: Dict[str, str]) -> str:
+    """The streaming top.
+
+    Args:
+        name: its module name.
+        input_bus: the hardware input's values (their intervals: the input format's range).
+        input_word: the width of an input word (the input format's width).
+        input_signed: whether input words are two's complement (else zero-extended).
+        layers: the layer modules in order.
+        connections: per layer module, the module whose output it reads (``"in"``: the input buffer).
+    """
+    n_in, slot_in = len(input_bus.elements), input_bus.slot
+    last = layers[-1]
+    n_out, slot_out = len(last.outputs.elements), last.outputs.slot
+    extension = "in_data" if input_signed or slot_in == input_word else f"{{{slot_in - input_word}'b0, in_data}}"
+    stages = len(layers)
+    lines = [
+        f"// {name}: {n_in} input words of {input_word} bits in, {n_out} output words of {slot_out} bits out,",
+        f"// {stages} pipeline stages (one per layer module)",
+        f"module {name}(input clk, input rst,",
+        f"  input [{input_word - 1}:0] in_data, input in_valid, output in_ready,",
+        f"  output [{slot_out - 1}:0] out_data, output out_valid, input out_ready);",
+        f"reg [{input_bus.bits - 1}:0] in_buf;",
+        f"reg [{counter_width(n_in) - 1}:0] in_count;",
+        "reg in_full;",
+        f"reg [{stages}:1] stage_valid;",
+        f"reg [{last.outputs.bits - 1}:0] out_buf;",
+        f"reg [{counter_width(n_out) - 1}:0] out_count;",
+        "reg out_busy;",
+        f"wire ce = !stage_valid[{stages}] || !out_busy;",
+        "assign in_ready = !in_full;",
+        "assign out_valid = out_busy;",
+        f"assign out_data = out_buf[out_count * {slot_out} +: {slot_out}];",
+    ]
+    for layer in layers:
+        source = "in_buf" if connections[layer.module] == "in" else f"{connections[layer.module]}_y"
+        lines.append(f"wire [{layer.outputs.bits - 1}:0] {layer.module}_y;")
+        lines.append(f"{layer.module} u_{layer.module}(.clk(clk), .ce(ce), .x({source}), .y({layer.module}_y));")
+    lines += [
+        "always @(posedge clk) begin",
+        "  if (rst) begin",
+        "    in_count <= 0; in_full <= 1'b0; stage_valid <= 0; out_count <= 0; out_busy <= 1'b0;",
+        "  end else begin",
+        "    if (in_valid && !in_full) begin",
+        f"      in_buf[in_count * {slot_in} +: {slot_in}] <= {extension};",
+        f"      if (in_count == {n_in - 1}) begin in_count <= 0; in_full <= 1'b1; end",
+        "      else in_count <= in_count + 1'b1;",
+        "    end",
+        "    if (ce) begin",
+        f"      stage_valid <= {{stage_valid[{stages - 1}:1], in_full}};" if stages > 1
+        else "      stage_valid <= in_full;",
+        "      if (in_full) in_full <= 1'b0;",
+        "    end",
+        f"    if (!out_busy && stage_valid[{stages}]) begin",
+        f"      out_buf <= {last.module}_y; out_busy <= 1'b1; out_count <= 0;",
+        "    end else if (out_busy && out_ready) begin",
+        f"      if (out_count == {n_out - 1}) out_busy <= 1'b0;",
+        "      else out_count <= out_count + 1'b1;",
+        "    end",
+        "  end",
+        "end",
+        "endmodule", ""]
+    return "\n".join(lines)
+
+
+def testbench(name: str, n_in: int, n_out: int, input_word: int, output_word: int) -> str:
+    """The Verilator C++ testbench: input words from ``argv[1]`` (one sample per line), output words
+    (sign-extended) to ``argv[2]``; a sample is fed while the previous ones are still in the pipeline."""
+    return f"""// Verilator testbench of {name}: reads integers (one sample of {n_in} per line) from argv[1],
+// streams them in, writes the {n_out} output integers of each sample to argv[2].
+#include <cstdint>
+#include <cstdio>
+#include <vector>
+#include "V{name}.h"
+#include "verilated.h"
+
+static long long sign_extend(unsigned long long word, int bits) {{
+    return (long long)(word << (64 - bits)) >> (64 - bits);
+}}
+
+int main(int argc, char** argv) {{
+    if (argc < 3) {{ std::fprintf(stderr, "usage: %s inputs.txt outputs.txt\\n", argv[0]); return 2; }}
+    std::FILE* in = std::fopen(argv[1], "r");
+    if (!in) {{ std::fprintf(stderr, "cannot read %s\\n", argv[1]); return 2; }}
+    std::vector<long long> words;
+    long long value;
+    while (std::fscanf(in, "%lld", &value) == 1) words.push_back(value);
+    std::fclose(in);
+    const size_t samples = words.size() / {n_in};
+    std::FILE* out = std::fopen(argv[2], "w");
+    VerilatedContext context;
+    V{name} top(&context);
+    top.clk = 0; top.rst = 1; top.in_valid = 0; top.out_ready = 1;
+    for (int i = 0; i < 4; ++i) {{ top.clk = 0; top.eval(); top.clk = 1; top.eval(); }}
+    top.rst = 0;
+    size_t sent = 0, received = 0;
+    const size_t total_out = samples * {n_out};
+    unsigned long long cycles = 0, limit = 64ULL * (words.size() + total_out + 64);
+    while (received < total_out && cycles++ < limit) {{
+        top.clk = 0;
+        top.in_valid = sent < samples * {n_in};
+        top.in_data = top.in_valid ? ((unsigned long long)words[sent] & {(1 << input_word) - 1}ULL) : 0ULL;
+        top.eval();
+        const bool take_in = top.in_valid && top.in_ready;
+        if (top.out_valid && top.out_ready) {{
+            std::fprintf(out, "%lld%s", sign_extend(top.out_data, {output_word}),
+                         (received % {n_out}) == {n_out - 1} ? "\\n" : " ");
+            ++received;
+        }}
+        top.clk = 1;
+        top.eval();
+        if (take_in) ++sent;
+    }}
+    std::fclose(out);
+    top.final();
+    if (received != total_out) {{
+        std::fprintf(stderr, "timeout: %zu of %zu outputs\\n", received, total_out);
+        return 1;
+    }}
+    return 0;
+}}
+"""

@@ -1,0 +1,274 @@
+"""keras_wc.rtl: Verilog generated from the layer descriptions, bit-exact under Verilator, measured by yosys.
+
+Verilator comes with the ``[rtl]`` extra and yosys from Debian (``apt-get install -y yosys``); the tests that
+need one skip without it, naming the install command (CI installs both, so CI skips nothing).
+"""
+
+from __future__ import annotations
+
+import filecmp
+import os
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from qkeras import QActivation, QConv2D, QDense
+
+import keras_wc.rtl
+from keras_wc.emulate import emulate
+from keras_wc.quantizers import DFP, SWC, PolyApprox, Po2, SparseTernary
+from keras_wc.rtl.netlist import Netlist
+from keras_wc.rtl.simulate import INSTALL_HINT as VERILATOR_HINT
+from keras_wc.rtl.synthesis import INSTALL_HINT as YOSYS_HINT
+from keras_wc.rtl.synthesis import synthesize_module
+
+needs_verilator = pytest.mark.skipif(not (shutil.which("verilator-cli") or shutil.which("verilator")),
+                                     reason=f"Verilator is missing: {VERILATOR_HINT}")
+needs_yosys = pytest.mark.skipif(shutil.which("yosys") is None, reason=f"yosys is missing: {YOSYS_HINT}")
+
+#: the Dense quantizer of each method (and the 8-bit QKeras baseline), as the yosys comparison uses them
+METHODS = {
+    "baseline8": lambda: "quantized_bits(8,0,alpha=1)",
+    "swc": lambda: SWC(sw_bits=4, group=8),
+    "swc_po2": lambda: SWC(sw_bits=4, group=8, sw_format="po2"),
+    "poly": lambda: PolyApprox(degree=1, levels=8, group="filter"),
+    "dfp4": lambda: DFP(bits=4),
+    "po2": lambda: Po2(bits=4),
+    "ternary": lambda: SparseTernary(n=8, k=2),
+}
+N_IN, N_OUT = 16, 8
+
+
+def mixed_model() -> tf.keras.Model:
+    """Every method in one MLP, with a folded and a standalone BatchNormalization, ReLU, Dropout, Flatten."""
+    tf.keras.utils.set_random_seed(0)
+    inputs = tf.keras.Input((4, 4))
+    x = tf.keras.layers.Flatten()(QActivation("quantized_relu(8,0)")(inputs))
+    x = QActivation("quantized_relu(8,3)")(QDense(12, kernel_quantizer=SWC(sw_bits=4, group=4), name="swc")(x))
+    x = QDense(10, kernel_quantizer=PolyApprox(degree=2, levels=4), name="poly")(x)
+    x = QActivation("quantized_bits(8,2)")(tf.keras.layers.BatchNormalization(name="bn_folded")(x))
+    x = QDense(9, kernel_quantizer=SparseTernary(n=4, k=1, normalize=True), name="ternary")(x)
+    x = QActivation("quantized_relu(6,2)")(tf.keras.layers.Dropout(0.1)(x))
+    x = QActivation("quantized_relu(6,2)")(QDense(8, kernel_quantizer=Po2(bits=4), name="po2")(x))
+    x = tf.keras.layers.BatchNormalization(name="bn_alone")(x)
+    x = QActivation("quantized_bits(8,3)")(tf.keras.layers.ReLU()(x))
+    x = QActivation("quantized_bits(8,3)")(QDense(7, kernel_quantizer="quantized_bits(6,0,alpha=1)",
+                                                  bias_quantizer="quantized_bits(8,2,alpha=1)", name="qkeras")(x))
+    model = tf.keras.Model(inputs, QDense(5, kernel_quantizer=DFP(bits=6, per_channel=True), name="dfp")(x))
+    rng = np.random.default_rng(1)
+    for layer in model.layers:  # BatchNormalizations far from the identity
+        if isinstance(layer, tf.keras.layers.BatchNormalization):
+            layer.set_weights([rng.uniform(0.5, 2, w.shape) if i in (0, 3) else rng.normal(0, 0.5, w.shape)
+                               for i, w in enumerate(layer.get_weights())])
+    return model
+
+
+def single_layer(quantizer) -> tf.keras.Model:
+    """``QActivation -> QDense(N_IN -> N_OUT)`` with the given kernel quantizer (same seed for every method)."""
+    tf.keras.utils.set_random_seed(1)
+    inputs = tf.keras.Input((N_IN,))
+    x = QActivation("quantized_relu(8,0)")(inputs)
+    return tf.keras.Model(inputs, QDense(N_OUT, kernel_quantizer=quantizer,
+                                         bias_quantizer="quantized_bits(8,0,alpha=1)", name="fc")(x))
+
+
+@pytest.fixture(scope="module")
+def x_mixed() -> np.ndarray:
+    return np.random.default_rng(2).uniform(0, 1, (64, 4, 4)).astype(np.float32)
+
+
+@pytest.fixture
+def fresh_cache(tmp_path, monkeypatch):
+    """Synthesis results cached in this test's folder (every figure is a real yosys run)."""
+    monkeypatch.setenv("KERAS_WC_CACHE", str(tmp_path / "cache"))
+
+
+# -- the netlist's arithmetic ------------------------------------------------------------------
+@needs_verilator
+@pytest.mark.slow
+def test_netlist_primitives_are_exact_on_every_input(tmp_path):
+    """Constant products (CSD shift-adds), rounding shifts, reciprocal divisions, saturation and full
+    multiplications, checked by Verilator on every value of a 10-bit input against the emulator's integers."""
+    from keras_wc.datapath.arith import round_div, round_shift
+
+    net = Netlist()
+    x = net.input_signal("x", -300, 255)
+    constants = (7, -7, -1, 5, -3, 100, -100, 255, -128, 12345)
+    cases = [(net.constant_product(x, c), lambda a, c=c: a * c) for c in constants]
+    cases += [(net.round_shift(x, s), lambda a, s=s: int(round_shift(np.array([a]), s)[0])) for s in (1, 2, 5, 12)]
+    cases += [(net.divide_round(x, d), lambda a, d=d: int(round_div(np.array([a]), d)[0])) for d in (3, 7, 127)]
+    cases += [(net.clip(x, -5, 17), lambda a: min(max(a, -5), 17)), (net.multiply(x, -1234), lambda a: a * -1234)]
+    ports = ", ".join(f"output signed [{s.width - 1}:0] o{i}" for i, (s, _) in enumerate(cases))
+    body = "\n".join(net.lines + [f"assign o{i} = {s.name};" for i, (s, _) in enumerate(cases)])
+    (tmp_path / "t.v").write_text(f"module t(input signed [{x.width - 1}:0] x, {ports});\n{body}\nendmodule\n")
+    reads = ", ".join(f"(long long)(((unsigned long long)t.o{i}) << {64 - s.width}) >> {64 - s.width}"
+                      for i, (s, _) in enumerate(cases))
+    (tmp_path / "tb.cpp").write_text(
+        '#include "Vt.h"\n#include <cstdio>\nint main() { Vt t; for (int a = -300; a <= 255; ++a) { t.x = a & 1023; '
+        f't.eval(); long long v[] = {{{reads}}}; for (long long o : v) std::printf("%lld ", o); '
+        'std::printf("\\n"); } return 0; }\n')
+    from keras_wc.rtl.modules import VERILATOR_WARNINGS_OFF
+    from keras_wc.rtl.simulate import GCC_PRECOMPILED_HEADER, verilator_command
+
+    subprocess.run(verilator_command() + ["--cc", "--exe", "--build", *VERILATOR_WARNINGS_OFF, "-MAKEFLAGS",
+                                          GCC_PRECOMPILED_HEADER, "t.v", "tb.cpp", "-o", "vt"],
+                   cwd=tmp_path, check=True, capture_output=True)
+    lines = subprocess.run([str(tmp_path / "obj_dir" / "vt")], check=True, capture_output=True, text=True).stdout
+    got = [list(map(int, line.split())) for line in lines.splitlines()]
+    expected = [[f(a) for _, f in cases] for a in range(-300, 256)]
+    assert got == expected
+    assert net.multipliers == 4  # the three reciprocals and the one full multiplication; the rest is shift-adds
+
+
+# -- bit-exact simulation ----------------------------------------------------------------------
+@needs_verilator
+@pytest.mark.slow
+def test_every_method_is_bit_exact_under_verilator(tmp_path, x_mixed):
+    model = mixed_model()
+    design = keras_wc.rtl.convert(model, tmp_path / "design", x_test=x_mixed[:8])
+    assert [m.layer for m in design.modules][:2] == ["swc", "q_activation_1"]
+    outputs = design.simulate(x_mixed)
+    expected = emulate(model, x_mixed)
+    assert outputs.shape == expected.shape == (64, 5)
+    assert np.array_equal(outputs, expected)
+    assert len(np.unique(outputs[:, 0])) > 4  # the outputs vary: the comparison is not trivially true
+    # tb_data holds the emulator's integers for the written inputs
+    frac = design.specs[-1].output_format.frac
+    written = np.loadtxt(tmp_path / "design" / "tb_data" / "rtl_expected.txt", dtype=np.int64)
+    assert np.array_equal(written * 2.0 ** -frac, expected[:8])
+
+
+# -- yosys -------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def synthesized(tmp_path_factory):
+    """Every method's ``N_IN -> N_OUT`` Dense layer module, synthesized by yosys (no cache)."""
+    if shutil.which("yosys") is None:
+        pytest.skip(f"yosys is missing: {YOSYS_HINT}")
+    folder = tmp_path_factory.mktemp("methods")
+    saved = os.environ.get("KERAS_WC_CACHE")
+    os.environ["KERAS_WC_CACHE"] = str(folder / "cache")
+    try:
+        results = {}
+        for name, quantizer in METHODS.items():
+            design = keras_wc.rtl.convert(single_layer(quantizer()), folder / name)
+            module = design.modules[0]
+            results[name] = (module, synthesize_module([design.verilog_files()[0]], module.module))
+        return results
+    finally:
+        os.environ.pop("KERAS_WC_CACHE") if saved is None else os.environ.__setitem__("KERAS_WC_CACHE", saved)
+
+
+@pytest.mark.slow
+def test_yosys_figures_follow_the_method(synthesized):
+    figures = {name: result for name, (_, result) in synthesized.items()}
+    modules = {name: module for name, (module, _) in synthesized.items()}
+    for name in ("baseline8", "dfp4", "po2"):  # constant codes: adders only, no multiplier
+        assert modules[name].multipliers == 0 and figures[name]["DSP"] == 0, name
+    assert 0 < figures["ternary"]["DSP"] <= N_OUT  # one delta per output
+    groups = N_OUT * N_IN // 8
+    assert modules["swc_po2"].multipliers <= groups and figures["swc_po2"]["DSP"] <= groups  # one MAW per group
+    assert modules["swc"].multipliers == groups + N_OUT  # ... plus one reciprocal of D per output
+    assert all(figures[name]["LUT"] > 0 and figures[name]["FF"] > 0 for name in figures)
+
+
+@pytest.mark.slow
+def test_every_compressed_layer_is_cheaper_than_its_8bit_twin(synthesized):
+    cost = {name: result["LUT"] + result["DSP"] for name, (_, result) in synthesized.items()}
+    for name in METHODS:
+        if name != "baseline8":
+            assert cost[name] < cost["baseline8"], (name, cost)
+    assert cost["ternary"] * 5 < cost["baseline8"]
+
+
+@needs_yosys
+@pytest.mark.slow
+def test_the_top_holds_every_module(tmp_path, fresh_cache):
+    model = single_layer(SparseTernary(n=8, k=2))
+    design = keras_wc.rtl.convert(model, tmp_path / "design")
+    report = design.synthesize()
+    layer = report.layers["fc"]
+    assert report.totals["DSP"] == layer["DSP"] == N_OUT
+    assert report.totals["FF"] > layer["FF"]  # plus the input buffer, the output buffer and the counters
+    assert report.to_dict()["totals"] == report.totals and "| fc |" in report.to_markdown()
+    again = design.synthesize()  # cached by the Verilog's hash
+    assert again.seconds == 0 and again.totals == report.totals
+
+
+# -- refusals, determinism, files ----------------------------------------------------------------
+def test_a_layer_it_cannot_emit_is_refused_by_name_before_writing(tmp_path):
+    inputs = tf.keras.Input((6, 6, 1))
+    x = QActivation("quantized_relu(8,0)")(inputs)
+    x = QConv2D(2, 3, kernel_quantizer=SWC(sw_bits=4, group="kernel"), name="conv")(x)
+    model = tf.keras.Model(inputs, QDense(3, kernel_quantizer=DFP(bits=4), name="fc")(tf.keras.layers.Flatten()(x)))
+    with pytest.raises(ValueError, match=r"layer 'conv': a conv2d layer is not emitted by keras_wc.rtl yet"):
+        keras_wc.rtl.convert(model, tmp_path / "design")
+    assert not (tmp_path / "design").exists() and list(tmp_path.iterdir()) == []
+
+
+def test_only_the_latency_architecture_is_emitted(tmp_path):
+    with pytest.raises(ValueError, match=r"strategy='Resource': keras_wc.rtl emits Latency"):
+        keras_wc.rtl.convert(single_layer(DFP(bits=4)), tmp_path / "design", strategy="Resource")
+
+
+def test_a_float_input_needs_a_format(tmp_path):
+    inputs = tf.keras.Input((4,))
+    model = tf.keras.Model(inputs, QDense(2, kernel_quantizer=DFP(bits=4))(inputs))
+    with pytest.raises(ValueError, match="pass input_format"):
+        keras_wc.rtl.convert(model, tmp_path / "design")
+    design = keras_wc.rtl.convert(model, tmp_path / "design", input_format="fixed<8,2>")
+    top = (tmp_path / "design" / "rtl" / f"{design.top}.v").read_text()
+    assert "input [7:0] in_data" in top and "in_buf[in_count * 8 +: 8] <= in_data;" in top  # signed words as is
+
+
+def test_designs_are_deterministic(tmp_path, x_mixed):
+    model = mixed_model()
+    first = keras_wc.rtl.convert(model, tmp_path / "a", x_test=x_mixed[:4])
+    keras_wc.rtl.convert(model, tmp_path / "b", x_test=x_mixed[:4])
+    files = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*") if p.is_file())
+    assert len(files) == len(first.modules) + 7  # modules, top, testbench, 2 tb_data, design.json, README, marker
+    assert all(filecmp.cmp(tmp_path / "a" / f, tmp_path / "b" / f, shallow=False) for f in files)
+
+
+def test_user_folders_are_never_replaced(tmp_path):
+    model = single_layer(DFP(bits=4))
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("keep")
+    with pytest.raises(FileExistsError):
+        keras_wc.rtl.convert(model, tmp_path / "mine", overwrite=True)
+    assert (tmp_path / "mine" / "notes.txt").read_text() == "keep"
+    keras_wc.rtl.convert(model, tmp_path / "design")
+    with pytest.raises(FileExistsError):
+        keras_wc.rtl.convert(model, tmp_path / "design")
+    keras_wc.rtl.convert(model, tmp_path / "design", overwrite=True)  # a folder keras_wc wrote
+
+
+def test_missing_tools_name_their_install_command(tmp_path, monkeypatch):
+    design = keras_wc.rtl.convert(single_layer(DFP(bits=4)), tmp_path / "design")
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    with pytest.raises(RuntimeError, match=r"apt-get install -y yosys"):
+        design.synthesize()
+    with pytest.raises(RuntimeError, match=r"pip install 'keras_wc\[rtl\]'"):
+        design.simulate(np.zeros((1, N_IN), np.float32))
+
+
+# -- command line --------------------------------------------------------------------------------
+@needs_verilator
+@needs_yosys
+@pytest.mark.slow
+def test_cli_writes_simulates_and_synthesizes(tmp_path, fresh_cache):
+    model = single_layer(SparseTernary(n=8, k=2))
+    model.save(tmp_path / "model.h5")
+    x = np.random.default_rng(0).uniform(0, 1, (20, N_IN)).astype(np.float32)
+    np.save(tmp_path / "x.npy", x)
+    done = subprocess.run([sys.executable, "-m", "keras_wc.cli", "rtl", str(tmp_path / "model.h5"),
+                           str(tmp_path / "design"), "--x-test", str(tmp_path / "x.npy"), "--simulate", "--synthesize"],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "[1/3] writing Verilog" in done.stdout and "20/20 samples bit-exact with the emulator" in done.stdout
+    assert "yosys fc: LUT" in done.stdout and "| **whole design** |" in done.stdout
+    refused = subprocess.run([sys.executable, "-m", "keras_wc.cli", "rtl", str(tmp_path / "model.h5"),
+                              str(tmp_path / "other"), "--simulate"], capture_output=True, text=True)
+    assert refused.returncode == 2 and "--simulate needs --x-test" in refused.stderr
