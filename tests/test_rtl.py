@@ -15,7 +15,7 @@ import sys
 import numpy as np
 import pytest
 import tensorflow as tf
-from qkeras import QActivation, QConv2D, QDense
+from qkeras import QActivation, QConv1D, QConv2D, QDense, QDepthwiseConv2D
 
 import keras_wc.rtl
 from keras_wc.emulate import emulate
@@ -64,6 +64,44 @@ def mixed_model() -> tf.keras.Model:
             layer.set_weights([rng.uniform(0.5, 2, w.shape) if i in (0, 3) else rng.normal(0, 0.5, w.shape)
                                for i, w in enumerate(layer.get_weights())])
     return model
+
+
+def conv_model() -> tf.keras.Model:
+    """A 2-D CNN: 'same' SWC conv with a folded BatchNormalization, 'same' max pooling, a strided
+    non-square SparseTernary conv, Flatten, Dense."""
+    tf.keras.utils.set_random_seed(0)
+    layers = tf.keras.layers
+    inputs = tf.keras.Input((7, 6, 2))
+    x = QActivation("quantized_relu(8,0)")(inputs)
+    x = QConv2D(3, 3, padding="same", kernel_quantizer=SWC(sw_bits=4, group="kernel"), name="conv1")(x)
+    x = QActivation("quantized_relu(8,3)")(layers.BatchNormalization(name="bn1")(x))
+    x = layers.MaxPooling2D(2, padding="same", name="pool1")(x)
+    x = QConv2D(4, (2, 3), strides=(1, 2), kernel_quantizer=SparseTernary(n=4, k=1), name="conv2")(x)
+    x = layers.Flatten()(QActivation("quantized_relu(6,2)")(x))
+    return tf.keras.Model(inputs, QDense(5, kernel_quantizer=DFP(bits=6), name="fc")(x))
+
+
+def depthwise_model() -> tf.keras.Model:
+    """Depthwise conv (multiplier 2), average pooling, a pointwise PolyApprox conv, ReLU, global max pooling."""
+    tf.keras.utils.set_random_seed(0)
+    layers = tf.keras.layers
+    inputs = tf.keras.Input((6, 6, 2))
+    x = QActivation("quantized_relu(8,0)")(inputs)
+    x = QDepthwiseConv2D(3, padding="same", depth_multiplier=2, name="dw",
+                         depthwise_quantizer=Po2(bits=4, kernel_layout="depthwise"))(x)
+    x = layers.AveragePooling2D(2, name="avg")(QActivation("quantized_bits(8,3)")(x))
+    x = QConv2D(3, 1, kernel_quantizer=PolyApprox(degree=1, levels=4, group="filter"), name="pw")(x)
+    return tf.keras.Model(inputs, layers.GlobalMaxPooling2D(name="gmp")(layers.ReLU()(x)))
+
+
+def conv1d_model() -> tf.keras.Model:
+    """Conv1D 'same' with stride 2 (SWC fixed), a QKeras quantized_bits Conv1D, ending on a map."""
+    tf.keras.utils.set_random_seed(0)
+    inputs = tf.keras.Input((9, 3))
+    x = QActivation("quantized_relu(8,0)")(inputs)
+    x = QConv1D(4, 3, strides=2, padding="same", kernel_quantizer=SWC(sw_bits=3, group="kernel"), name="c1")(x)
+    x = QActivation("quantized_relu(8,3)")(x)
+    return tf.keras.Model(inputs, QConv1D(2, 2, kernel_quantizer="quantized_bits(6,0,alpha=1)", name="c2")(x))
 
 
 def single_layer(quantizer) -> tf.keras.Model:
@@ -141,6 +179,32 @@ def test_every_method_is_bit_exact_under_verilator(tmp_path, x_mixed):
     assert np.array_equal(written * 2.0 ** -frac, expected[:8])
 
 
+@needs_verilator
+@pytest.mark.slow
+@pytest.mark.parametrize("build, shape", [(conv_model, (7, 6, 2)), (depthwise_model, (6, 6, 2)),
+                                          (conv1d_model, (9, 3))])
+def test_streamed_convolutions_and_pooling_are_bit_exact(tmp_path, build, shape):
+    model = build()
+    x = np.random.default_rng(3).uniform(0, 1, (24,) + shape).astype(np.float32)
+    design = keras_wc.rtl.convert(model, tmp_path / "design")
+    outputs, expected = design.simulate(x), emulate(model, x)
+    assert outputs.shape == expected.shape and np.array_equal(outputs, expected)
+    assert len(np.unique(outputs)) > 8
+
+
+def test_convolutions_stream_through_a_line_buffer(tmp_path):
+    """K-1 padded rows and K-1 pixels of a 3x3 'same' conv on a 7x6x2 map: (2 * 8 + 2) pixels, never the map."""
+    design = keras_wc.rtl.convert(conv_model(), tmp_path / "design")
+    modules = {m.layer: m for m in design.modules}
+    slot = modules["conv1"].inputs.slot
+    assert modules["conv1"].buffer_bits == (2 * 8 + 2) * 2 * slot
+    assert modules["pool1"].buffer_bits == (1 * 6 + 1) * 3 * modules["pool1"].inputs.slot  # 2x2 on a 6-wide map
+    assert modules["fc"].buffer_bits == 0 and modules["q_activation_1"].buffer_bits == 0  # per pixel / per sample
+    layers = {entry["layer"]: entry for entry in
+              __import__("json").loads((tmp_path / "design" / "design.json").read_text())["layers"]}
+    assert layers["conv1"]["streaming"] and not layers["fc"]["streaming"]
+
+
 # -- yosys -------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def synthesized(tmp_path_factory):
@@ -198,14 +262,28 @@ def test_the_top_holds_every_module(tmp_path, fresh_cache):
 
 
 # -- refusals, determinism, files ----------------------------------------------------------------
-def test_a_layer_it_cannot_emit_is_refused_by_name_before_writing(tmp_path):
+@pytest.mark.parametrize("layer, message", [
+    (lambda: tf.keras.layers.AveragePooling2D(3, strides=1, padding="same", name="refused"),
+     "layer 'refused': average pooling that divides by the window's pixel count"),
+    (lambda: tf.keras.layers.ZeroPadding2D(1, name="refused"), "layer 'refused': a pad layer is not emitted"),
+])
+def test_a_layer_it_cannot_emit_is_refused_by_name_before_writing(tmp_path, layer, message):
     inputs = tf.keras.Input((6, 6, 1))
     x = QActivation("quantized_relu(8,0)")(inputs)
-    x = QConv2D(2, 3, kernel_quantizer=SWC(sw_bits=4, group="kernel"), name="conv")(x)
+    x = QConv2D(2, 3, kernel_quantizer=SWC(sw_bits=4, group="kernel"), name="conv")(layer()(x))
     model = tf.keras.Model(inputs, QDense(3, kernel_quantizer=DFP(bits=4), name="fc")(tf.keras.layers.Flatten()(x)))
-    with pytest.raises(ValueError, match=r"layer 'conv': a conv2d layer is not emitted by keras_wc.rtl yet"):
+    with pytest.raises(ValueError, match=message):
         keras_wc.rtl.convert(model, tmp_path / "design")
     assert not (tmp_path / "design").exists() and list(tmp_path.iterdir()) == []
+
+
+def test_branching_models_are_refused_by_name(tmp_path):
+    inputs = tf.keras.Input((8,))
+    x = QActivation("quantized_relu(8,0)")(inputs)
+    y = tf.keras.layers.Add(name="add")([QDense(4, kernel_quantizer=DFP(bits=4), name="a")(x),
+                                         QDense(4, kernel_quantizer=DFP(bits=4), name="b")(x)])
+    with pytest.raises(ValueError, match=r"layer '(b|add)'"):
+        keras_wc.rtl.convert(tf.keras.Model(inputs, y), tmp_path / "design")
 
 
 def test_only_the_latency_architecture_is_emitted(tmp_path):

@@ -12,9 +12,10 @@ LUT/FF/CARRY/DSP/BRAM with yosys. Files (docs/rtl.md)::
     DIR/design.json            layers, modules, widths, the input and output formats
     DIR/README.md
 
-Architecture (this project's choice; docs/rtl.md): every layer fully parallel with its weights as
-constants (hls4ml's Latency architecture at reuse factor 1), code-level products as shift-adds of
-the constants' signed digits, the method's scales as full multiplications (``*``).
+Architecture (this project's choice; docs/rtl.md): weights as constants (hls4ml's Latency
+architecture at reuse factor 1), code-level products as shift-adds of the constants' signed digits,
+the method's scales as full multiplications (``*``); the layers before the Flatten stream one pixel
+per handshake through line buffers (:mod:`.stream`), the rest compute on whole samples.
 """
 
 from __future__ import annotations
@@ -30,7 +31,8 @@ from ..datapath.formats import format_text
 from ..datapath.specs import LayerSpec
 from ..output_folder import staged_output_dir
 from .layers import EMITTERS, PASSTHROUGH, check_supported
-from .modules import Bus, LayerModule, identifier, layer_module, testbench, top_module
+from .modules import Bus, LayerModule, Pipeline, identifier, layer_module, testbench, top_module
+from .stream import Window, stream_module
 from .netlist import Signal
 
 PathLike = Union[str, Path]
@@ -79,7 +81,7 @@ class RTLDesign:
             timeout: seconds for the build and for the run.
 
         Returns:
-            float64 ``(batch, n_out)``.
+            float64 ``(batch, *output_shape)``, as :func:`keras_wc.emulate.emulate` returns.
 
         Example:
             >>> design = keras_wc.rtl.convert(model, "rtl_prj", input_format="ufixed<8,0>")
@@ -92,7 +94,8 @@ class RTLDesign:
         words = hardware_words(self.specs, x, quantize_inputs)
         outputs = run_simulation(self, words, timeout)
         frac = self.specs[-1].output_format.frac
-        return outputs.astype(np.float64) * 2.0 ** -frac
+        shape = (len(words),) + tuple(self.specs[-1].output_shape)
+        return outputs.astype(np.float64).reshape(shape) * 2.0 ** -frac
 
     def synthesize(self, family: str = "xcup", progress: bool = False):
         """LUT/FF/CARRY/DSP/BRAM of every layer module and of the top, by yosys ``synth_xilinx``.
@@ -152,11 +155,34 @@ def input_elements(spec: LayerSpec) -> List[Signal]:
     return [Signal(f"in_{i}", int(lo), int(hi)) for i in range(int(np.prod(spec.output_shape)))]
 
 
-def build_modules(specs: List[LayerSpec], strategy: Optional[str] = None):
-    """The layer modules of a datapath and which module feeds each (checked before anything is written).
+def windowed(spec: LayerSpec) -> bool:
+    """Whether a layer slides a window over a map (a convolution or a pooling): a streaming module."""
+    return spec.kind == "pool" or (spec.kind == "compressed" and spec.geometry.kind != "dense")
 
-    Returns:
-        ``(input bus, modules, connections)``; ``connections[module]`` is the producing module or ``"in"``.
+
+def map_shape(shape: Tuple[int, ...]) -> Tuple[Tuple[int, int], int]:
+    """``((H, W), C)`` of a per-sample map shape (``(1, L)`` for a 1-D map)."""
+    spatial = tuple(int(d) for d in shape[:-1])
+    return ((1,) * (2 - len(spatial)) + spatial), int(shape[-1])
+
+
+def stream_layer(spec: LayerSpec, module: str, pixel: Bus) -> LayerModule:
+    """A streaming module: a convolution or pooling behind its line buffer, or a per-pixel layer."""
+    if windowed(spec):
+        g = spec.geometry
+        fill = min(e.lo for e in pixel.elements) if getattr(spec, "op", "") == "max" else 0  # never wins a max
+        window = Window(g.in_hw, g.kernel_size, g.strides, g.pad, g.out_hw, fill)
+    else:
+        hw_shape, _ = map_shape(spec.output_shape)
+        window = Window(hw_shape, out_hw=hw_shape)
+    return stream_module(spec.name, module, pixel, window, lambda values, net: EMITTERS[spec.kind](spec, values, net))
+
+
+def build_modules(specs: List[LayerSpec], strategy: Optional[str] = None) -> Pipeline:
+    """The design's modules, checked before anything is written (see :class:`~.modules.Pipeline`).
+
+    Layers before the first Flatten stream (one pixel per handshake) when a convolution or a
+    pooling is among them; the rest compute on whole samples.
 
     Raises:
         ValueError: an unsupported strategy or layer (named), a model that computes nothing, or
@@ -169,33 +195,57 @@ def build_modules(specs: List[LayerSpec], strategy: Optional[str] = None):
     rest = specs[specs.index(hw) + 1:]
     for spec in rest:
         check_supported(spec)
-    bus_of: Dict[str, Bus] = {hw.name: Bus(input_elements(hw))}
-    source_of: Dict[str, str] = {hw.name: "in"}
-    modules: List[LayerModule] = []
-    connections: Dict[str, str] = {}
+    flat = next((i for i, s in enumerate(rest) if len(s.output_shape) == 1), len(rest))
+    streaming = any(windowed(s) for s in rest[:flat + 1])
+    elements = input_elements(hw)
+    bus = Bus(elements[:map_shape(hw.output_shape)[1]] if streaming else elements)
+    stream_modules: List[LayerModule] = []
+    layers: List[LayerModule] = []
+    collected = 0
+    previous = hw.name
     for spec in rest:
-        if len(spec.inputs) != 1 or spec.inputs[0] not in bus_of:
-            raise ValueError(f"layer {spec.name!r}: keras_wc.rtl emits chains of layers (one input each)")
-        producer = spec.inputs[0]
+        if len(spec.inputs) != 1 or spec.inputs[0] != previous:
+            raise ValueError(f"layer {spec.name!r}: keras_wc.rtl emits chains of layers (one input each, "
+                             "the layer before it)")
+        previous = spec.name
         if spec.kind in PASSTHROUGH:
-            bus_of[spec.name], source_of[spec.name] = bus_of[producer], source_of[producer]
+            if streaming and not collected:
+                if len(spec.output_shape) != 1 and spec.kind == "reshape":
+                    raise ValueError(f"layer {spec.name!r}: keras_wc.rtl reshapes a streamed map only by "
+                                     "flattening it")
+                if len(spec.output_shape) == 1:  # the Flatten: gather the map into one sample
+                    collected = int(np.prod(spec.output_shape)) // len(bus.elements)
+                    bus = Bus(bus.elements * collected)
             continue
-        name = identifier(spec.name, [m.module for m in modules])
-        module = layer_module(spec.name, name, bus_of[producer],
-                              lambda elements, net, spec=spec: EMITTERS[spec.kind](spec, elements, net))
-        modules.append(module)
-        connections[name] = source_of[producer]
-        bus_of[spec.name], source_of[spec.name] = module.outputs, name
-    if not modules:
+        name = identifier(spec.name, [m.module for m in stream_modules + layers])
+        if streaming and not collected:
+            if spec.kind == "compressed" and spec.geometry.kind == "dense":
+                raise ValueError(f"layer {spec.name!r}: a Dense layer on a map (not flattened) is not emitted by "
+                                 "keras_wc.rtl")
+            module = stream_layer(spec, name, bus)
+            stream_modules.append(module)
+            bus = module.outputs
+            if len(spec.output_shape) == 1:  # a global pooling: one pixel per sample
+                collected = 1
+            continue
+        if windowed(spec):
+            raise ValueError(f"layer {spec.name!r}: keras_wc.rtl emits convolutions and pooling before the "
+                             "model's Flatten only")
+        module = layer_module(spec.name, name, bus,
+                              lambda values, net, spec=spec: EMITTERS[spec.kind](spec, values, net))
+        layers.append(module)
+        bus = module.outputs
+    if not stream_modules and not layers:
         raise ValueError("the model computes nothing in hardware (its output is its input): nothing to emit")
-    if source_of[specs[-1].name] != modules[-1].module:
-        raise ValueError(f"layer {specs[-1].name!r}: the model's output must be the last computing layer's")
-    input_word = hw.output_format.bits
-    for what, bits in (("input", input_word), ("output", modules[-1].outputs.slot)):
+    if stream_modules and not collected:  # the model ends on a map: collect it whole
+        collected = int(np.prod(specs[-1].output_shape)) // len(stream_modules[-1].outputs.elements)
+    pipeline = Pipeline(Bus(elements), hw.output_format.bits, hw.output_format.signed, stream_modules, collected,
+                        layers)
+    for what, bits in (("input", pipeline.input_word), ("output", pipeline.output_bus.slot)):
         if bits > MAX_WORD_BITS:
             raise ValueError(f"the design's {what} words are {bits} bits wide; keras_wc.rtl's testbench exchanges "
                              f"at most {MAX_WORD_BITS}")
-    return bus_of[hw.name], modules, connections
+    return pipeline
 
 
 def convert(model: Any, output_dir: PathLike, x_test: Any = None, overwrite: bool = False,
@@ -204,8 +254,9 @@ def convert(model: Any, output_dir: PathLike, x_test: Any = None, overwrite: boo
     """Write a model as synthesizable Verilog (see the module docstring).
 
     Args:
-        model: a Keras 2 / QKeras model of supported layers (Dense of every keras_wc method and of
-            QKeras ``quantized_bits``, QActivation, ReLU, BatchNormalization, Flatten/Reshape, Dropout).
+        model: a Keras 2 / QKeras model of supported layers (docs/rtl.md: Dense, Conv1D/2D and depthwise
+            of every keras_wc method and of QKeras ``quantized_bits``, pooling, QActivation, ReLU,
+            BatchNormalization, Flatten, Dropout), in a chain.
         output_dir: the design folder; written completely in a hidden folder, then moved into place.
         x_test: optional inputs: their integers and the emulator's outputs go to ``tb_data/``.
         overwrite: replace a folder keras_wc wrote before (never any other folder).
@@ -231,36 +282,39 @@ def convert(model: Any, output_dir: PathLike, x_test: Any = None, overwrite: boo
 
     check_keras2_model(model)
     specs = describe_model(model, input_format)
-    input_bus, modules, connections = build_modules(specs, strategy)
+    pipeline = build_modules(specs, strategy)
     data = None if x_test is None else reference_words(specs, x_test, quantize_inputs)
     with staged_output_dir(output_dir, overwrite) as stage:
-        write_design(stage, top, specs, input_bus, modules, connections, data)
-    return RTLDesign(Path(output_dir), top, specs, modules)
+        write_design(stage, top, specs, pipeline, data)
+    return RTLDesign(Path(output_dir), top, specs, pipeline.modules)
 
 
-def write_design(folder: Path, top: str, specs: List[LayerSpec], input_bus: Bus, modules: List[LayerModule],
-                 connections: Dict[str, str], data: Optional[Tuple[np.ndarray, np.ndarray]]) -> None:
-    """Every file of the design into ``folder`` (an empty staging folder); ``data``: :func:`test_words`."""
+def write_design(folder: Path, top: str, specs: List[LayerSpec], pipeline: Pipeline,
+                 data: Optional[Tuple[np.ndarray, np.ndarray]]) -> None:
+    """Every file of the design into ``folder`` (an empty staging folder); ``data``: :func:`reference_words`."""
     hw = hardware_input(specs)
     (folder / "rtl").mkdir()
     (folder / "tb").mkdir()
-    for module in modules:
+    for module in pipeline.modules:
         (folder / "rtl" / f"{module.module}.v").write_text(module.text)
-    input_word, output_word = hw.output_format.bits, modules[-1].outputs.slot
-    (folder / "rtl" / f"{top}.v").write_text(
-        top_module(top, input_bus, input_word, hw.output_format.signed, modules, connections))
-    n_in, n_out = len(input_bus.elements), len(modules[-1].outputs.elements)
-    (folder / "tb" / f"{top}_tb.cpp").write_text(testbench(top, n_in, n_out, input_word, output_word))
+    (folder / "rtl" / f"{top}.v").write_text(top_module(top, pipeline))
+    n_in, n_out = len(pipeline.input_bus.elements), len(pipeline.output_bus.elements)
+    output_word = pipeline.output_bus.slot
+    (folder / "tb" / f"{top}_tb.cpp").write_text(testbench(top, n_in, n_out, pipeline.input_word, output_word))
+    streaming = {m.module for m in pipeline.streaming}
     description = {
         "top": top,
-        "input": {"layer": hw.name, "format": format_text(hw.output_format), "words": n_in, "word_bits": input_word},
+        "input": {"layer": hw.name, "format": format_text(hw.output_format), "words": n_in,
+                  "word_bits": pipeline.input_word},
         "output": {"layer": specs[-1].name, "format": format_text(specs[-1].output_format), "words": n_out,
                    "word_bits": output_word},
-        "architecture": "Latency: fully parallel, weights as constants, one register stage per layer",
-        "layers": [{"layer": m.layer, "module": m.module, "inputs": len(m.inputs.elements),
-                    "outputs": len(m.outputs.elements), "input_slot_bits": m.inputs.slot,
-                    "output_slot_bits": m.outputs.slot, "full_multiplications": m.multipliers,
-                    "additions": m.adders, "reads": connections[m.module]} for m in modules],
+        "architecture": "Latency: weights as constants; layers before the Flatten stream one pixel per handshake "
+                        "through line buffers, the rest compute on whole samples, one register stage per layer",
+        "layers": [{"layer": m.layer, "module": m.module, "streaming": m.module in streaming,
+                    "inputs": len(m.inputs.elements), "outputs": len(m.outputs.elements),
+                    "input_slot_bits": m.inputs.slot, "output_slot_bits": m.outputs.slot,
+                    "line_buffer_bits": m.buffer_bits, "full_multiplications": m.multipliers,
+                    "additions": m.adders} for m in pipeline.modules],
     }
     (folder / "design.json").write_text(json.dumps(description, indent=1) + "\n")
     if data is not None:
@@ -293,7 +347,8 @@ descriptions as keras_wc's numpy emulator and HLS, and bit-exact with the emulat
   `{description['input']['format']}`), the outputs come out as {description['output']['words']} words of
   {description['output']['word_bits']} bits (`out_data`, `out_valid`/`out_ready`; signed integers on
   `{description['output']['format']}`'s grid). One register stage per layer module.
-- `rtl/layer_*.v`: one module per computing layer (weights as constants).
+- `rtl/layer_*.v`: one module per computing layer (weights as constants); the layers before the
+  Flatten stream one pixel per handshake through line buffers (`design.json`: `line_buffer_bits`).
 - `tb/{top}_tb.cpp`: the Verilator testbench (inputs file in, outputs file out).
 {data}
 | layer | module | values in | values out | full multiplications | additions |

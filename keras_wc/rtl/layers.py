@@ -8,7 +8,10 @@ arithmetic is the emulator's (:mod:`keras_wc.emulate.layers`), step for step:
   (:meth:`keras_wc.methods.Method.scaled_sums`), ``(A << align) + bias``, the rounded division
   by ``D`` (a reciprocal multiplication), a folded BatchNormalization;
 * ``quantize`` (a QActivation on integers): round half to even, saturate;
-* ``relu``; ``affine`` (a standalone BatchNormalization): ``x * multiplier + offset``.
+* ``relu``; ``affine`` (a standalone BatchNormalization): ``x * multiplier + offset``;
+* ``pool``: a window's max or sum per channel.
+
+Convolutions and pooling get their window's values from a streaming module (:mod:`.stream`).
 
 ``reshape`` and ``identity`` change no value: the top wires them through (:data:`PASSTHROUGH`).
 Any other layer is refused by name (:func:`check_supported`) before anything is written.
@@ -20,7 +23,7 @@ from typing import Callable, Dict, List
 
 import numpy as np
 
-from ..datapath.specs import AffineSpec, CompressedSpec, LayerSpec, QuantizeSpec, Scaling
+from ..datapath.specs import AffineSpec, CompressedSpec, LayerSpec, PoolSpec, QuantizeSpec, Scaling
 from ..methods import method_of
 from .netlist import Netlist, Signal
 
@@ -28,8 +31,6 @@ Elements = List[Signal]
 
 #: spec kinds that change no value (the top connects their input to their consumers)
 PASSTHROUGH = frozenset({"reshape", "identity"})
-#: geometries of compressed layers the generator emits
-EMITTED_GEOMETRIES = frozenset({"dense"})
 
 
 def check_supported(spec: LayerSpec) -> None:
@@ -39,15 +40,16 @@ def check_supported(spec: LayerSpec) -> None:
         ValueError: ``layer 'name': ...`` with what is emitted.
 
     Example:
-        >>> check_supported(conv_spec)
+        >>> check_supported(zero_padding_spec)
         Traceback (most recent call last):
-        ValueError: layer 'conv1': a conv2d layer is not emitted by keras_wc.rtl yet ...
+        ValueError: layer 'pad': a pad layer is not emitted by keras_wc.rtl yet ...
     """
-    emitted = ("Dense layers of every method and QKeras quantized_bits, QActivation, ReLU, BatchNormalization, "
-               "Flatten/Reshape, Dropout")
-    if spec.kind == "compressed" and spec.geometry.kind not in EMITTED_GEOMETRIES:
-        raise ValueError(f"layer {spec.name!r}: a {spec.geometry.kind} layer is not emitted by keras_wc.rtl yet "
-                         f"(it emits {emitted}); keras_wc.hls.convert emits it as HLS")
+    emitted = ("Dense/Conv1D/Conv2D/DepthwiseConv2D of every method and QKeras quantized_bits, max pooling, "
+               "average pooling over power-of-two windows without padding, QActivation, ReLU, BatchNormalization, "
+               "Flatten, Dropout")
+    if spec.kind == "pool" and spec.divide:
+        raise ValueError(f"layer {spec.name!r}: average pooling that divides by the window's pixel count (padding, "
+                         f"or an area not a power of two) is not emitted by keras_wc.rtl yet (it emits {emitted})")
     if spec.kind not in EMITTERS and spec.kind not in PASSTHROUGH:
         raise ValueError(f"layer {spec.name!r}: a {spec.kind} layer is not emitted by keras_wc.rtl yet "
                          f"(it emits {emitted}); keras_wc.hls.convert emits it as HLS")
@@ -96,6 +98,17 @@ def affine(spec: AffineSpec, x: Elements, net: Netlist) -> Elements:
     return [scaled(net, value, spec.scaling, i % channels) for i, value in enumerate(x)]
 
 
+def pool(spec: PoolSpec, x: Elements, net: Netlist) -> Elements:
+    """A pooling window (``(ky, kx, c)`` order): per channel the largest value (a comparator tree) or
+    the sum (average pooling over ``2**k`` pixels: the sum is the result, ``k`` bits finer)."""
+    (kh, kw), channels = spec.geometry.kernel_size, spec.geometry.channels_in
+    outputs = []
+    for c in range(channels):
+        members = [x[(ky * kw + kx) * channels + c] for ky in range(kh) for kx in range(kw)]
+        outputs.append(net.maximum(members) if spec.op == "max" else net.shift_left(net.sum(members), spec.shift))
+    return outputs
+
+
 EMITTERS: Dict[str, Callable[[LayerSpec, Elements, Netlist], Elements]] = {
-    "compressed": compressed, "quantize": quantize, "relu": relu, "affine": affine,
+    "compressed": compressed, "quantize": quantize, "relu": relu, "affine": affine, "pool": pool,
 }

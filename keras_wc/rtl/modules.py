@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Dict, List, Sequence
+from typing import List, Sequence
 
 from .netlist import Netlist, Signal, signed_width
 
@@ -71,6 +71,7 @@ class LayerModule:
         outputs: its output bus.
         multipliers: full multiplications (``*``) it instantiates.
         adders: two-input additions/subtractions it instantiates.
+        buffer_bits: bits of its line buffer (streaming modules; 0 otherwise).
     """
 
     layer: str
@@ -80,6 +81,7 @@ class LayerModule:
     outputs: Bus
     multipliers: int
     adders: int
+    buffer_bits: int = 0
 
 
 def layer_module(layer: str, module: str, inputs: Bus, emit) -> LayerModule:
@@ -118,66 +120,144 @@ def counter_width(count: int) -> int:
     return max((count - 1).bit_length(), 1)
 
 
-def top_module(name: str, input_bus: Bus, input_word: int, input_signed: bool,
-               layers: List[LayerModule], connections: Dict[str, str]) -> str:
-    """The streaming top.
+@dataclass(frozen=True)
+class Pipeline:
+    """The layer modules of a design in order: a streaming part, then a whole-sample part.
+
+    Attributes:
+        input_bus: the hardware input's values (one sample).
+        input_word: the width of an input word (the input format's).
+        input_signed: whether input words are two's complement (else zero-extended).
+        streaming: the streaming modules (line-buffer layers and per-pixel layers), in order; empty
+            when the model has no convolution or pooling before its Flatten.
+        collected_pixels: pixels the collector gathers into one sample after the streaming part.
+        layers: the whole-sample modules (Dense and per-value layers), in order.
+    """
+
+    input_bus: Bus
+    input_word: int
+    input_signed: bool
+    streaming: List[LayerModule]
+    collected_pixels: int
+    layers: List[LayerModule]
+
+    @property
+    def modules(self) -> List[LayerModule]:
+        return self.streaming + self.layers
+
+    @property
+    def packet(self) -> int:
+        """Input words gathered before the first module reads them: a pixel, or the whole sample."""
+        return len(self.streaming[0].inputs.elements) if self.streaming else len(self.input_bus.elements)
+
+    @property
+    def output_bus(self) -> Bus:
+        """The values of one sample's output."""
+        if self.layers:
+            return self.layers[-1].outputs
+        return Bus(self.streaming[-1].outputs.elements * self.collected_pixels)
+
+
+def _serializer(source: str, source_full: str, n_out: int, slot_out: int, stages: int) -> List[str]:
+    """The output side: load a finished sample, send it a word per handshake."""
+    ready = f"stage_valid[{stages}]" if stages else source_full
+    load = [f"      out_buf <= {source}; out_busy <= 1'b1; out_count <= 0;"]
+    if not stages:
+        load.append(f"      {source_full} <= 1'b0;")
+    return [f"    if (!out_busy && {ready}) begin", *load,
+            "    end else if (out_busy && out_ready) begin",
+            f"      if (out_count == {n_out - 1}) out_busy <= 1'b0;",
+            "      else out_count <= out_count + 1'b1;",
+            "    end"]
+
+
+def top_module(name: str, pipeline: Pipeline) -> str:
+    """The streaming top: input words -> (streaming modules -> collector) -> whole-sample pipeline -> output words.
 
     Args:
         name: its module name.
-        input_bus: the hardware input's values (their intervals: the input format's range).
-        input_word: the width of an input word (the input format's width).
-        input_signed: whether input words are two's complement (else zero-extended).
-        layers: the layer modules in order.
-        connections: per layer module, the module whose output it reads (``"in"``: the input buffer).
+        pipeline: the modules and the input's description.
     """
-    n_in, slot_in = len(input_bus.elements), input_bus.slot
-    last = layers[-1]
-    n_out, slot_out = len(last.outputs.elements), last.outputs.slot
-    extension = "in_data" if input_signed or slot_in == input_word else f"{{{slot_in - input_word}'b0, in_data}}"
-    stages = len(layers)
+    packet, word = pipeline.packet, pipeline.input_word
+    in_slot = pipeline.input_bus.slot
+    extension = "in_data" if pipeline.input_signed or in_slot == word else f"{{{in_slot - word}'b0, in_data}}"
+    out_bus = pipeline.output_bus
+    n_out, slot_out = len(out_bus.elements), out_bus.slot
+    stages = len(pipeline.layers)
     lines = [
-        f"// {name}: {n_in} input words of {input_word} bits in, {n_out} output words of {slot_out} bits out,",
-        f"// {stages} pipeline stages (one per layer module)",
+        f"// {name}: {len(pipeline.input_bus.elements)} input words of {word} bits in, {n_out} output words of "
+        f"{slot_out} bits out;",
+        f"// {len(pipeline.streaming)} streaming layer modules, {stages} whole-sample pipeline stages",
         f"module {name}(input clk, input rst,",
-        f"  input [{input_word - 1}:0] in_data, input in_valid, output in_ready,",
+        f"  input [{word - 1}:0] in_data, input in_valid, output in_ready,",
         f"  output [{slot_out - 1}:0] out_data, output out_valid, input out_ready);",
-        f"reg [{input_bus.bits - 1}:0] in_buf;",
-        f"reg [{counter_width(n_in) - 1}:0] in_count;",
+        f"reg [{packet * in_slot - 1}:0] in_buf;",
+        f"reg [{counter_width(packet) - 1}:0] in_count;",
         "reg in_full;",
-        f"reg [{stages}:1] stage_valid;",
-        f"reg [{last.outputs.bits - 1}:0] out_buf;",
+        f"reg [{out_bus.bits - 1}:0] out_buf;",
         f"reg [{counter_width(n_out) - 1}:0] out_count;",
         "reg out_busy;",
-        f"wire ce = !stage_valid[{stages}] || !out_busy;",
         "assign in_ready = !in_full;",
         "assign out_valid = out_busy;",
         f"assign out_data = out_buf[out_count * {slot_out} +: {slot_out}];",
     ]
-    for layer in layers:
-        source = "in_buf" if connections[layer.module] == "in" else f"{connections[layer.module]}_y"
-        lines.append(f"wire [{layer.outputs.bits - 1}:0] {layer.module}_y;")
-        lines.append(f"{layer.module} u_{layer.module}(.clk(clk), .ce(ce), .x({source}), .y({layer.module}_y));")
+    sequential: List[str] = []
+    source, source_full = "in_buf", "in_full"
+    if pipeline.streaming:
+        previous_pixel, previous_valid = "in_buf", "in_full"
+        for i, module in enumerate(pipeline.streaming):
+            lines += [f"wire [{module.outputs.bits - 1}:0] {module.module}_pixel;",
+                      f"wire {module.module}_valid, {module.module}_ready;"]
+            following = (f"{pipeline.streaming[i + 1].module}_ready" if i + 1 < len(pipeline.streaming)
+                         else "!collect_full")
+            lines.append(f"{module.module} u_{module.module}(.clk(clk), .rst(rst), .in_pixel({previous_pixel}), "
+                         f".in_valid({previous_valid}), .in_ready({module.module}_ready), "
+                         f".out_pixel({module.module}_pixel), .out_valid({module.module}_valid), "
+                         f".out_ready({following}));")
+            previous_pixel, previous_valid = f"{module.module}_pixel", f"{module.module}_valid"
+        first, last = pipeline.streaming[0].module, pipeline.streaming[-1].module
+        pixel_bits = pipeline.streaming[-1].outputs.bits
+        count = pipeline.collected_pixels
+        lines += [f"reg [{pixel_bits * count - 1}:0] collect_buf;",
+                  f"reg [{counter_width(count) - 1}:0] collect_count;",
+                  "reg collect_full;"]
+        sequential += [
+            f"    if (in_full && {first}_ready) in_full <= 1'b0;",
+            f"    if ({last}_valid && !collect_full) begin",
+            f"      collect_buf[collect_count * {pixel_bits} +: {pixel_bits}] <= {last}_pixel;",
+            f"      if (collect_count == {count - 1}) begin collect_count <= 0; collect_full <= 1'b1; end",
+            "      else collect_count <= collect_count + 1'b1;",
+            "    end"]
+        source, source_full = "collect_buf", "collect_full"
+    if stages:
+        lines += [f"reg [{stages}:1] stage_valid;", f"wire ce = !stage_valid[{stages}] || !out_busy;"]
+        for i, module in enumerate(pipeline.layers):
+            feed = source if i == 0 else f"{pipeline.layers[i - 1].module}_y"
+            lines += [f"wire [{module.outputs.bits - 1}:0] {module.module}_y;",
+                      f"{module.module} u_{module.module}(.clk(clk), .ce(ce), .x({feed}), .y({module.module}_y));"]
+        shift = (f"stage_valid <= {{stage_valid[{stages - 1}:1], {source_full}}};" if stages > 1
+                 else f"stage_valid <= {source_full};")
+        sequential += ["    if (ce) begin", f"      {shift}", f"      if ({source_full}) {source_full} <= 1'b0;",
+                       "    end"]
+        sequential += _serializer(f"{pipeline.layers[-1].module}_y", source_full, n_out, slot_out, stages)
+    else:
+        sequential += _serializer(source, source_full, n_out, slot_out, 0)
+    resets = ["in_count <= 0;", "in_full <= 1'b0;", "out_count <= 0;", "out_busy <= 1'b0;"]
+    if pipeline.streaming:
+        resets += ["collect_count <= 0;", "collect_full <= 1'b0;"]
+    if stages:
+        resets.append("stage_valid <= 0;")
     lines += [
         "always @(posedge clk) begin",
         "  if (rst) begin",
-        "    in_count <= 0; in_full <= 1'b0; stage_valid <= 0; out_count <= 0; out_busy <= 1'b0;",
+        "    " + " ".join(resets),
         "  end else begin",
         "    if (in_valid && !in_full) begin",
-        f"      in_buf[in_count * {slot_in} +: {slot_in}] <= {extension};",
-        f"      if (in_count == {n_in - 1}) begin in_count <= 0; in_full <= 1'b1; end",
+        f"      in_buf[in_count * {in_slot} +: {in_slot}] <= {extension};",
+        f"      if (in_count == {packet - 1}) begin in_count <= 0; in_full <= 1'b1; end",
         "      else in_count <= in_count + 1'b1;",
         "    end",
-        "    if (ce) begin",
-        f"      stage_valid <= {{stage_valid[{stages - 1}:1], in_full}};" if stages > 1
-        else "      stage_valid <= in_full;",
-        "      if (in_full) in_full <= 1'b0;",
-        "    end",
-        f"    if (!out_busy && stage_valid[{stages}]) begin",
-        f"      out_buf <= {last.module}_y; out_busy <= 1'b1; out_count <= 0;",
-        "    end else if (out_busy && out_ready) begin",
-        f"      if (out_count == {n_out - 1}) out_busy <= 1'b0;",
-        "      else out_count <= out_count + 1'b1;",
-        "    end",
+        *sequential,
         "  end",
         "end",
         "endmodule", ""]

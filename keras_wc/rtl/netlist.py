@@ -255,6 +255,15 @@ class Netlist:
             a = self.wire(f"({a.name} > {high.name}) ? {high.name} : {a.name}", min(a.lo, hi), hi)
         return a
 
+    def maximum(self, terms: Sequence[Signal]) -> Signal:
+        """The largest of ``terms``: a balanced tree of comparators."""
+        level = list(terms)
+        while len(level) > 1:
+            level = [self.wire(f"({level[i].name} > {level[i + 1].name}) ? {level[i].name} : {level[i + 1].name}",
+                               max(level[i].lo, level[i + 1].lo), max(level[i].hi, level[i + 1].hi))
+                     if i + 1 < len(level) else level[i] for i in range(0, len(level), 2)]
+        return level[0]
+
     def relu(self, a: Signal) -> Signal:
         """``max(a, 0)``."""
         return self.clip(a, 0, max(a.hi, 0))

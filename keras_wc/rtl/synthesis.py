@@ -11,9 +11,7 @@ baselines alike). Results are cached by a hash of the Verilog, the family and th
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -22,6 +20,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Sequence
+
+from .cache import cache_folder, content_key
 
 #: what to run when yosys is missing
 INSTALL_HINT = "apt-get install -y yosys"
@@ -78,12 +78,6 @@ def figures(cells: Dict[str, int]) -> Dict[str, float]:
     return {name: (int(v) if float(v).is_integer() else v) for name, v in out.items()}
 
 
-def cache_folder() -> Path:
-    """Where synthesis results are cached."""
-    root = Path(os.environ.get("KERAS_WC_CACHE", Path.home() / ".cache" / "keras_wc"))
-    return root / "yosys"
-
-
 def synthesize_module(files: Sequence[Path], top: str, family: str = "xcup") -> Dict[str, object]:
     """One yosys run: ``synth_xilinx -family F -top M -flatten -noiopad -noclkbuf; stat``.
 
@@ -101,8 +95,7 @@ def synthesize_module(files: Sequence[Path], top: str, family: str = "xcup") -> 
     """
     texts = [Path(f).read_text() for f in files]
     script = f"synth_xilinx -family {family} -top {top} -flatten -noiopad -noclkbuf"
-    key = hashlib.sha256("\0".join([yosys_version(), script, *texts]).encode()).hexdigest()[:24]
-    cached = cache_folder() / f"{key}.json"
+    cached = cache_folder("yosys") / f"{content_key([yosys_version(), script, *texts])}.json"
     if cached.is_file():
         return {**json.loads(cached.read_text()), "cached": True}
     with tempfile.TemporaryDirectory(prefix="keras_wc_yosys_") as scratch:
