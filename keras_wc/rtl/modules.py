@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import List, Sequence
+from typing import List, Sequence, Tuple
 
 from .netlist import Netlist, Signal, signed_width
 
@@ -72,6 +72,12 @@ class LayerModule:
         multipliers: full multiplications (``*``) it instantiates.
         adders: two-input additions/subtractions it instantiates.
         buffer_bits: bits of its line buffer (streaming modules; 0 otherwise).
+        adder_bits: result widths of its additions of two signals, summed.
+        constant_add_bits: result widths of its additions of a constant, summed.
+        select_bits: widths of its comparisons-and-selections between signals, summed.
+        saturate_bits: widths of its saturations, summed.
+        streaming: whether it is a streaming module (pixel handshakes, :mod:`.stream`).
+        products: ``(operand width, constant width)`` of each full multiplication.
     """
 
     layer: str
@@ -82,6 +88,19 @@ class LayerModule:
     multipliers: int
     adders: int
     buffer_bits: int = 0
+    adder_bits: int = 0
+    constant_add_bits: int = 0
+    select_bits: int = 0
+    saturate_bits: int = 0
+    products: Tuple[Tuple[int, int], ...] = ()
+    streaming: bool = False
+
+    @classmethod
+    def of(cls, layer: str, module: str, text: str, inputs: Bus, outputs: Bus, net: Netlist,
+           buffer_bits: int = 0, streaming: bool = False) -> "LayerModule":
+        """A module and the inventory of its netlist."""
+        return cls(layer, module, text, inputs, outputs, net.multipliers, net.adders, buffer_bits, net.adder_bits,
+                   net.constant_add_bits, net.select_bits, net.saturate_bits, tuple(net.products), streaming)
 
 
 def layer_module(layer: str, module: str, inputs: Bus, emit) -> LayerModule:
@@ -112,7 +131,7 @@ def layer_module(layer: str, module: str, inputs: Bus, emit) -> LayerModule:
         f"  if (ce) y <= {{{concatenation}}};",
         "end",
         "endmodule", ""])
-    return LayerModule(layer, module, text, inputs, out_bus, net.multipliers, net.adders)
+    return LayerModule.of(layer, module, text, inputs, out_bus, net)
 
 
 def counter_width(count: int) -> int:

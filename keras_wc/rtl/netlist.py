@@ -116,6 +116,12 @@ class Netlist:
         lines: the wire declarations and assignments, in creation order.
         multipliers: the full multiplications (``*``) it holds.
         adders: the two-input additions/subtractions it holds.
+        adder_bits: the result widths of its additions of two signals, summed.
+        constant_add_bits: the result widths of its additions of a constant (a bias, a rounding
+            increment), summed.
+        select_bits: the widths of its comparisons-and-selections between signals (max, magnitude), summed.
+        saturate_bits: the widths of its saturations (comparisons with constants), summed.
+        products: ``(operand width, constant width)`` of each full multiplication.
     """
 
     def __init__(self, prefix: str = "w"):
@@ -123,6 +129,12 @@ class Netlist:
         self.lines: List[str] = []
         self.multipliers = 0
         self.adders = 0
+        self.adder_bits = 0
+        self.constant_add_bits = 0
+        self.select_bits = 0
+        self.saturate_bits = 0
+        self._products: set = set()
+        self.products: List[Tuple[int, int]] = []
         self._built: Dict[str, Signal] = {}
 
     # -- wires ---------------------------------------------------------------------------
@@ -154,12 +166,28 @@ class Netlist:
         self.lines.append(f"wire signed [{width - 1}:0] {signal.name} = {a.name};")
         return _Wide(signal.name, signal.lo, signal.hi, width)
 
-    def _operation(self, expression: str, lo: int, hi: int, counter: str) -> Signal:
-        """A wire holding an adder's or a multiplier's result, counted once however often it is asked for."""
+    def _operation(self, expression: str, lo: int, hi: int, kind: str, operands: Tuple[int, int] = (0, 0)) -> Signal:
+        """A wire holding the result of an addition (``kind="add"``; ``"constant"``: of a constant), a full
+        multiplication (``"mul"``, with its operand widths; ``"post"``: a constant added to one), a
+        comparison-and-selection (``"select"``) or a saturation (``"saturate"``),
+        counted once however often it is asked for."""
         known = expression in self._built
         signal = self.wire(expression, lo, hi)
         if not (known or signal.constant):
-            setattr(self, counter, getattr(self, counter) + 1)
+            if kind in ("add", "constant"):
+                self.adders += 1
+                self.adder_bits += signal.width if kind == "add" else 0
+                self.constant_add_bits += signal.width if kind == "constant" else 0
+            elif kind == "mul":
+                self.multipliers += 1
+                self.products.append(operands)
+                self._products.add(signal.name)
+            elif kind == "post":
+                self.adders += 1
+            elif kind == "saturate":
+                self.saturate_bits += signal.width
+            else:
+                self.select_bits += signal.width
         return signal
 
     # -- arithmetic ----------------------------------------------------------------------
@@ -173,7 +201,7 @@ class Netlist:
         """``-a``."""
         if a.constant:
             return self.constant(-a.lo)
-        return self._operation(f"-{a.name}", -a.hi, -a.lo, "adders")
+        return self._operation(f"-{a.name}", -a.hi, -a.lo, "add")
 
     def add(self, a: Signal, b: Signal, subtract: bool = False) -> Signal:
         """``a + b`` (or ``a - b``); a constant zero operand costs nothing."""
@@ -185,7 +213,10 @@ class Netlist:
             return self.constant(a.lo - b.lo if subtract else a.lo + b.lo)
         lo, hi = (a.lo - b.hi, a.hi - b.lo) if subtract else (a.lo + b.lo, a.hi + b.hi)
         first, second = (a, b) if subtract or a.name <= b.name else (b, a)
-        return self._operation(f"{first.name} {'-' if subtract else '+'} {second.name}", lo, hi, "adders")
+        kind = "add"
+        if a.constant or b.constant:  # a constant after a full multiplication goes into its DSP's post-adder
+            kind = "post" if (b if a.constant else a).name in self._products else "constant"
+        return self._operation(f"{first.name} {'-' if subtract else '+'} {second.name}", lo, hi, kind)
 
     def sum(self, terms: Sequence[Signal]) -> Signal:
         """A balanced adder tree over ``terms`` (0 when empty)."""
@@ -229,7 +260,7 @@ class Netlist:
     def _exact_add(self, a: Signal, b: Signal, subtract: bool, base: Signal, coefficient: int) -> Signal:
         """``a ± b`` known to equal ``coefficient * base`` (its interval is exact)."""
         bounds = (base.lo * coefficient, base.hi * coefficient)
-        return self._operation(f"{a.name} {'-' if subtract else '+'} {b.name}", min(bounds), max(bounds), "adders")
+        return self._operation(f"{a.name} {'-' if subtract else '+'} {b.name}", min(bounds), max(bounds), "add")
 
     def multiply(self, a: Signal, value: int) -> Signal:
         """``a * value`` as one full multiplication (``*``); 0, 1 and -1 need none."""
@@ -239,28 +270,29 @@ class Netlist:
         if value == -1:
             return self.negate(a)
         bounds = (a.lo * value, a.hi * value)
-        return self._operation(f"{a.name} * {literal(value)}", min(bounds), max(bounds), "multipliers")
+        return self._operation(f"{a.name} * {literal(value)}", min(bounds), max(bounds), "mul",
+                               (a.width, signed_width(value, value)))
 
     def select(self, condition: str, a: Signal, b: Signal) -> Signal:
         """``condition ? a : b``."""
-        return self.wire(f"({condition}) ? {a.name} : {b.name}", min(a.lo, b.lo), max(a.hi, b.hi))
+        return self._operation(f"({condition}) ? {a.name} : {b.name}", min(a.lo, b.lo), max(a.hi, b.hi), "select")
 
     def clip(self, a: Signal, lo: int, hi: int) -> Signal:
         """``a`` saturated to ``[lo, hi]`` (comparators only where the interval can leave it)."""
         if a.lo < lo:
             low = self.constant(lo)
-            a = self.wire(f"({a.name} < {low.name}) ? {low.name} : {a.name}", lo, max(a.hi, lo))
+            a = self._operation(f"({a.name} < {low.name}) ? {low.name} : {a.name}", lo, max(a.hi, lo), "saturate")
         if a.hi > hi:
             high = self.constant(hi)
-            a = self.wire(f"({a.name} > {high.name}) ? {high.name} : {a.name}", min(a.lo, hi), hi)
+            a = self._operation(f"({a.name} > {high.name}) ? {high.name} : {a.name}", min(a.lo, hi), hi, "saturate")
         return a
 
     def maximum(self, terms: Sequence[Signal]) -> Signal:
         """The largest of ``terms``: a balanced tree of comparators."""
         level = list(terms)
         while len(level) > 1:
-            level = [self.wire(f"({level[i].name} > {level[i + 1].name}) ? {level[i].name} : {level[i + 1].name}",
-                               max(level[i].lo, level[i + 1].lo), max(level[i].hi, level[i + 1].hi))
+            level = [self._operation(f"({level[i].name} > {level[i + 1].name}) ? {level[i].name} : {level[i + 1].name}",
+                                     max(level[i].lo, level[i + 1].lo), max(level[i].hi, level[i + 1].hi), "select")
                      if i + 1 < len(level) else level[i] for i in range(0, len(level), 2)]
         return level[0]
 
@@ -282,7 +314,7 @@ class Netlist:
         floor_odd = str(floor.lo & 1) if floor.constant else f"{floor.name}[0]"
         low_bits = f" | (|{a.name}[{shift - 2}:0])" if shift > 1 else ""
         up = f"{a.name}[{shift - 1}] & ({floor_odd}{low_bits})"
-        return self._operation(f"{floor.name} + $signed({{1'b0, {up}}})", floor.lo, floor.hi + 1, "adders")
+        return self._operation(f"{floor.name} + $signed({{1'b0, {up}}})", floor.lo, floor.hi + 1, "constant")
 
     def divide_round(self, a: Signal, divisor: int) -> Signal:
         """``a / divisor`` rounded to nearest (odd ``divisor``: no ties), by one reciprocal multiplication.
@@ -296,7 +328,7 @@ class Netlist:
             return a
         half = (divisor - 1) // 2
         bound = max(abs(a.lo), abs(a.hi))
-        magnitude = self.wire(f"({a.name} < 0) ? -{a.name} : {a.name}", 0, bound) if a.lo < 0 else a
+        magnitude = self._operation(f"({a.name} < 0) ? -{a.name} : {a.name}", 0, bound, "select") if a.lo < 0 else a
         biased = self.add(magnitude, self.constant(half))
         m, s = reciprocal(divisor, (bound + half).bit_length())
         product = self.multiply(biased, m)

@@ -157,4 +157,4 @@ def stream_module(layer: str, module: str, pixel: Bus, window: Window,
         f"    if (emit) out_pixel <= {concatenation};",
         "  end else if (out_ready) out_valid <= 1'b0;",
         "end", "endmodule", ""])
-    return LayerModule(layer, module, text, pixel, out_bus, net.multipliers, net.adders, chain_bits)
+    return LayerModule.of(layer, module, text, pixel, out_bus, net, chain_bits, streaming=True)
