@@ -226,6 +226,27 @@ def _training_table(document: Dict, name: str) -> List[str]:
     return lines + [""]
 
 
+def _gate_level_table(document: Dict) -> List[str]:
+    """The yosys benchmark (``benchmarks/rtl_hardware.py``) as a table, ratios against its baseline row."""
+    base = next(r for r in document["rows"] if r["row"] == document["baseline"])
+    base_cost = base["totals"]["LUT"] + base["totals"]["DSP"]
+    lines = [f"## Gate level: yosys `synth_xilinx -family xcup` on the {document['workload']} "
+             "(`python -m benchmarks.rtl_hardware`)", "",
+             f"Every row: the same MLP, seed and {document['epochs']} epochs, one kernel quantizer on both layers, "
+             "written by `keras_wc.rtl` (weights as constants), simulated by Verilator on the test images and "
+             "synthesized whole (top with every module). LUT + DSP counts a DSP slice as one unit; ratios are "
+             "against the 8-bit baseline of this run. The estimate is `keras_wc.rtl.estimate` (docs/report.md).", "",
+             "| row | test acc. % | LUT | FF | CARRY | DSP | LUT + DSP ×baseline | full mults | LUT estimate | "
+             "Verilator vs emulator | yosys s |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---|---:|"]
+    for r in document["rows"]:
+        t = r["totals"]
+        lines.append(f"| {r['row']} | {100 * r['accuracy']:.2f} | {t['LUT']:,} | {t['FF']:,} | {t['CARRY']:,} | "
+                     f"{t['DSP']} | {(t['LUT'] + t['DSP']) / base_cost:.2f} | {r['full_multiplications']} | "
+                     f"{r['estimate_LUT']:,} | {r['bit_exact']}/{r['samples']} bit-exact | {r['yosys_seconds']} |")
+    return lines + [""]
+
+
 def write_benchmarks_md(results_dir: Path, target: Path) -> None:
     """Write ``target`` (BENCHMARKS.md) from every ``*.json`` suite file in ``results_dir``."""
     lines = [HEADER]
@@ -266,4 +287,7 @@ def write_benchmarks_md(results_dir: Path, target: Path) -> None:
             lines.append(f"![{name}](benchmarks/results/{name})\n")
     for path in sorted(results_dir.glob("training*.json")):
         lines += _training_table(json.loads(path.read_text()), path.name)
+    gate_level = results_dir / "rtl_hardware.json"
+    if gate_level.is_file():
+        lines += _gate_level_table(json.loads(gate_level.read_text()))
     replace_file(target, "\n".join(lines))
