@@ -87,9 +87,16 @@ def test_invalid_pragmas_are_reported(line, flavor, problem):
     "#pragma HLS function_instantiate variable=weights,biases",
     "#pragma HLS unroll",
     "#pragma HLS RESOURCE variable=weights core=ROM_nP_BRAM",  # stock nnet_dense_resource.h; deprecated in Vitis
+    "#pragma HLS STREAM variable=data_window[i_out] depth=win_depth",  # stock nnet_conv_stream.h
 ])
 def test_hls4ml_and_sqnap_pragmas_are_valid(line):
     assert check_pragma(line, "Vitis") == [] and check_pragma(line, "Vivado") == []
+
+
+def test_vivado_data_pack_levels_are_valid():
+    """Stock hls4ml's Vivado headers pack weight structs with DATA_PACK ... struct_level."""
+    assert check_pragma("#pragma HLS data_pack variable=weights struct_level", "Vivado") == []
+    assert check_pragma("#pragma HLS data_pack variable=weights struct_level", "Vitis") != []
 
 
 def test_a_project_without_ap_types_is_refused(tmp_path):

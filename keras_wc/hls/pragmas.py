@@ -35,9 +35,11 @@ PathLike = Union[str, Path]
 AP_TYPES_SYNTHESIS_ERROR = "does not support synthesis"
 
 #: a value: identifiers, scoped names (``CONFIG_T::reuse_factor``), integers, comma lists, and
-#: constant expressions without spaces (``CONFIG_T::n_in/CONFIG_T::reuse_factor``)
-_VALUE = re.compile(r"^[A-Za-z0-9_:,.+\-*/<>()]+$")
-_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.:<>]*(,[A-Za-z_][A-Za-z0-9_.:<>]*)*$")
+#: constant expressions without spaces (``CONFIG_T::n_in/CONFIG_T::reuse_factor``), array elements
+_VALUE = re.compile(r"^[A-Za-z0-9_:,.+\-*/<>()\[\]]+$")
+#: a variable: an identifier, scoped or a member, optionally an element (``data_window[i_out]``, as
+#: hls4ml's nnet_conv_stream.h writes)
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.:<>\[\]]*(,[A-Za-z_][A-Za-z0-9_.:<>\[\]]*)*$")
 #: an integer option: a literal, a template constant (``CONFIG_T::n_in``) or a ``const`` in scope
 #: (``factor=block_factor``, as hls4ml's ``nnet_dense_resource.h`` writes)
 _CONSTANT = re.compile(r"^([0-9]+|[A-Za-z_][A-Za-z0-9_]*(::[A-Za-z_][A-Za-z0-9_]*)*)$")
@@ -84,7 +86,8 @@ DIRECTIVES: Dict[str, Directive] = {
     "allocation": _d(keys="instances limit type", flags="operation function core", required="instances"),
     "function_instantiate": _d(keys="variable", required="variable"),
     "stream": _d(keys="variable depth type", flags="off", required="variable"),
-    "data_pack": _d(keys="variable instance byte_pad", required="variable", flavors="Vivado"),
+    "data_pack": _d(keys="variable instance byte_pad", flags="field_level struct_level", required="variable",
+                    flavors="Vivado"),
     "aggregate": _d(keys="variable compact", required="variable", flavors="Vitis"),
     "disaggregate": _d(keys="variable", required="variable", flavors="Vitis"),
     "bind_op": _d(keys="variable op impl latency", required="variable op", flavors="Vitis"),
