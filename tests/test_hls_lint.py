@@ -88,6 +88,7 @@ def test_invalid_pragmas_are_reported(line, flavor, problem):
     "#pragma HLS unroll",
     "#pragma HLS RESOURCE variable=weights core=ROM_nP_BRAM",  # stock nnet_dense_resource.h; deprecated in Vitis
     "#pragma HLS STREAM variable=data_window[i_out] depth=win_depth",  # stock nnet_conv_stream.h
+    "#pragma HLS PIPELINE II = CONFIG_T::reuse_factor * CONFIG_T::n_partitions",  # stock, with spaces
 ])
 def test_hls4ml_and_sqnap_pragmas_are_valid(line):
     assert check_pragma(line, "Vitis") == [] and check_pragma(line, "Vivado") == []

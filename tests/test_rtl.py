@@ -93,7 +93,7 @@ def test_netlist_primitives_are_exact_on_every_input(tmp_path):
 def test_every_method_is_bit_exact_under_verilator(tmp_path, x_mixed):
     model = mixed_model()
     design = keras_wc.rtl.convert(model, tmp_path / "design", x_test=x_mixed[:8])
-    assert [m.layer for m in design.modules][:2] == ["swc", "q_activation_1"]
+    assert design.modules[0].layer == "swc" and design.modules[1].layer.startswith("q_activation")
     outputs = design.simulate(x_mixed)
     expected = emulate(model, x_mixed)
     assert outputs.shape == expected.shape == (64, 5)

@@ -378,8 +378,9 @@ class AssignTypes(ModelOptimizerPass):
             raise ValueError(f"layer {node.name!r} ({cls}): the datapath gives it no fixed-point format")
 
 
-#: IR classes that loop over output pixels (SQNAP convolutions, SQNAP-computed pooling)
-PIXEL_LOOP_CLASSES = {"SQNAPConv1D", "SQNAPConv2D", "SQNAPDepthwiseConv2D", "Pooling1D", "Pooling2D"}
+#: IR classes that loop over output pixels (SQNAP convolutions, SQNAP-computed pooling, global pooling included)
+PIXEL_LOOP_CLASSES = {"SQNAPConv1D", "SQNAPConv2D", "SQNAPDepthwiseConv2D", "Pooling1D", "Pooling2D",
+                      "GlobalPooling1D", "GlobalPooling2D"}
 
 
 class DataflowForPixelLoops(ModelOptimizerPass):

@@ -122,7 +122,8 @@ def check_pragma(line: str, flavor: str) -> List[str]:
         >>> len(check_pragma("#pragma HLS inline __attribute__((always_inline))", "Vitis"))
         1
     """
-    tokens = re.sub(r"\s*=\s*", "=", line).split()[2:]  # the tools accept ``key = value``
+    # the tools accept ``key = value`` and constant expressions with spaces (``II = RF * N``, stock hls4ml)
+    tokens = re.sub(r"\s*([=*/+])\s*", r"\1", line).split()[2:]
     if not tokens:
         return [f"{line!r}: no directive"]
     name, options = tokens[0].lower(), tokens[1:]
