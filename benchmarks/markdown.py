@@ -247,6 +247,32 @@ def _gate_level_table(document: Dict) -> List[str]:
     return lines + [""]
 
 
+def _gate_level_plot(document: Dict, out_dir: Path) -> str:
+    """Accuracy vs LUT + DSP (yosys) of the gate-level rows; the PNG's file name."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axis = plt.subplots(figsize=(7.5, 5))
+    for r in document["rows"]:
+        cost, accuracy = r["totals"]["LUT"] + r["totals"]["DSP"], 100 * r["accuracy"]
+        axis.scatter(cost, accuracy, s=40, marker="s" if r["row"] == document["baseline"] else "o")
+        axis.annotate(r["row"], (cost, accuracy), fontsize=8, xytext=(3, 3), textcoords="offset points")
+    axis.set_xscale("log")
+    axis.set_xlabel("LUT + DSP, yosys synth_xilinx (log)")
+    axis.set_ylabel("test accuracy (%)")
+    axis.set_title(f"{document['workload']}: accuracy vs gates")
+    axis.grid(alpha=0.3)
+    fig.tight_layout()
+    png = io.BytesIO()
+    fig.savefig(png, format="png", dpi=90)
+    plt.close(fig)
+    name = "rtl_hardware.png"
+    replace_file(out_dir / name, png.getvalue())
+    return name
+
+
 def write_benchmarks_md(results_dir: Path, target: Path) -> None:
     """Write ``target`` (BENCHMARKS.md) from every ``*.json`` suite file in ``results_dir``."""
     lines = [HEADER]
@@ -289,5 +315,7 @@ def write_benchmarks_md(results_dir: Path, target: Path) -> None:
         lines += _training_table(json.loads(path.read_text()), path.name)
     gate_level = results_dir / "rtl_hardware.json"
     if gate_level.is_file():
-        lines += _gate_level_table(json.loads(gate_level.read_text()))
+        document = json.loads(gate_level.read_text())
+        lines += _gate_level_table(document)
+        lines.append(f"![gate level](benchmarks/results/{_gate_level_plot(document, results_dir)})\n")
     replace_file(target, "\n".join(lines))
