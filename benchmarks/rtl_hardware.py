@@ -12,6 +12,7 @@ BENCHMARKS.md. Run: ``python -m benchmarks.rtl_hardware`` (about 15 minutes on 2
 from __future__ import annotations
 
 import json
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -22,22 +23,15 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results" / "rtl_hardware.json"
 HIDDEN, EPOCHS, SEED = 32, 20, 0
-BASELINE = "QKeras quantized_bits 8-bit"
+BASELINE = "QKeras quantized_bits 8-bit"  # LABELS["baseline8"] of tests/_rtl_models.py
 
 
 def quantizers() -> Dict[str, Callable[[], Any]]:
-    """Row name -> a fresh kernel quantizer (one per layer)."""
-    from keras_wc.quantizers import DFP, SWC, PolyApprox, Po2, SparseTernary
+    """Row name -> a fresh kernel quantizer (one per layer): the RTL tests' method set."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    from _rtl_models import LABELS, METHODS
 
-    return {
-        BASELINE: lambda: "quantized_bits(8,0,alpha=1)",
-        "SWC fixed 4-bit, groups of 8": lambda: SWC(sw_bits=4, group=8),
-        "SWC po2 4-bit, groups of 8": lambda: SWC(sw_bits=4, group=8, sw_format="po2"),
-        "PolyApprox linear, 8 levels, per filter": lambda: PolyApprox(degree=1, levels=8, group="filter"),
-        "DFP 4-bit": lambda: DFP(bits=4),
-        "Po2 4-bit": lambda: Po2(bits=4),
-        "SparseTernary (8,2)": lambda: SparseTernary(n=8, k=2),
-    }
+    return {LABELS[name]: factory for name, factory in METHODS.items()}
 
 
 def train(factory: Callable[[], Any], data) -> Any:

@@ -19,6 +19,16 @@ METHODS = {
     "po2": lambda: Po2(bits=4),
     "ternary": lambda: SparseTernary(n=8, k=2),
 }
+#: each entry of METHODS as a benchmark row names it (benchmarks/rtl_hardware.py)
+LABELS = {
+    "baseline8": "QKeras quantized_bits 8-bit",
+    "swc": "SWC fixed 4-bit, groups of 8",
+    "swc_po2": "SWC po2 4-bit, groups of 8",
+    "poly": "PolyApprox linear, 8 levels, per filter",
+    "dfp4": "DFP 4-bit",
+    "po2": "Po2 4-bit",
+    "ternary": "SparseTernary (8,2)",
+}
 
 
 def mixed_model() -> tf.keras.Model:
