@@ -103,6 +103,18 @@ class LayerModule:
                    net.constant_add_bits, net.select_bits, net.saturate_bits, tuple(net.products), streaming)
 
 
+def packed(outputs: List[Signal]) -> Tuple[Bus, List[str], str]:
+    """Output values on equal slots: ``(bus, the slot wires' lines, their concatenation, last value first)``.
+
+    Example:
+        >>> packed([Signal("a", 0, 3)])[2]
+        '{y_0}'
+    """
+    bus = Bus(outputs)
+    lines = [f"wire signed [{bus.slot - 1}:0] y_{i} = {e.name};" for i, e in enumerate(outputs)]
+    return bus, lines, "{" + ", ".join(f"y_{i}" for i in reversed(range(len(outputs)))) + "}"
+
+
 def layer_module(layer: str, module: str, inputs: Bus, emit) -> LayerModule:
     """Build one layer's module: unpack the input bus, ``emit(elements, netlist)``, register the outputs.
 
@@ -118,17 +130,14 @@ def layer_module(layer: str, module: str, inputs: Bus, emit) -> LayerModule:
     unpack = [f"wire signed [{e.width - 1}:0] {e.name} = x[{i * slot + e.width - 1}:{i * slot}];"
               for i, e in enumerate(elements)]
     outputs = emit(elements, net)
-    out_bus = Bus(outputs)
-    out_slot = out_bus.slot
-    pack = [f"wire signed [{out_slot - 1}:0] y_{i} = {e.name};" for i, e in enumerate(outputs)]
-    concatenation = ", ".join(f"y_{i}" for i in reversed(range(len(outputs))))
+    out_bus, pack, concatenation = packed(outputs)
     text = "\n".join([
         f"// layer {layer}: {len(inputs.elements)} values in, {len(outputs)} out; "
         f"{net.multipliers} full multiplications, {net.adders} additions",
         f"module {module}(input clk, input ce, input [{inputs.bits - 1}:0] x, output reg [{out_bus.bits - 1}:0] y);",
         *unpack, *net.lines, *pack,
         "always @(posedge clk) begin",
-        f"  if (ce) y <= {{{concatenation}}};",
+        f"  if (ce) y <= {concatenation};",
         "end",
         "endmodule", ""])
     return LayerModule.of(layer, module, text, inputs, out_bus, net)

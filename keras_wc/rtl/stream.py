@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, List, Tuple
 
-from .modules import Bus, LayerModule, counter_width
+from .modules import Bus, LayerModule, counter_width, packed
 from .netlist import Netlist, Signal
 
 
@@ -109,10 +109,7 @@ def stream_module(layer: str, module: str, pixel: Bus, window: Window,
                              f"{source}[{base + c * slot + interval.width - 1}:{base + c * slot}];")
                 values.append(Signal(name, interval.lo, interval.hi))
     outputs = emit(values, net)
-    out_bus = Bus(outputs)
-    out_slot = out_bus.slot
-    pack = [f"wire signed [{out_slot - 1}:0] y_{i} = {e.name};" for i, e in enumerate(outputs)]
-    concatenation = "{" + ", ".join(f"y_{i}" for i in reversed(range(len(outputs)))) + "}"
+    out_bus, pack, concatenation = packed(outputs)
     chain_bits = window.chain_pixels * width
     head = [f"// layer {layer}: a {kh}x{kw} window, stride {window.strides[0]}x{window.strides[1]}, over a "
             f"{window.in_hw[0]}x{window.in_hw[1]}x{channels} map ({hp}x{wp} padded); line buffer "
