@@ -100,7 +100,11 @@ def synthesize_module(files: Sequence[Path], top: str, family: str = "xcup") -> 
         return {**json.loads(cached.read_text()), "cached": True}
     with tempfile.TemporaryDirectory(prefix="keras_wc_yosys_") as scratch:
         stat = Path(scratch) / "stat.txt"
-        reads = "; ".join(f"read_verilog {Path(f).absolute()}" for f in files)
+        sources = []  # copied under plain names: yosys' script splits a path at its spaces
+        for index, text in enumerate(texts):
+            sources.append(Path(scratch) / f"source{index}.v")
+            sources[-1].write_text(text)
+        reads = "; ".join(f"read_verilog {source}" for source in sources)
         start = time.time()
         done = subprocess.run([yosys_executable(), "-q", "-p", f"{reads}; {script}; tee -q -o {stat} stat"],
                               capture_output=True, text=True)
