@@ -1,6 +1,6 @@
 """Calibrate keras_wc.rtl's LUT/FF estimate against yosys: synthesize layer modules, fit, report held-out residuals.
 
-Fit set: one Dense layer per kernel quantizer at 16->8 and 24->6, and every module of three CNNs
+Fit set: one Dense layer per kernel quantizer at 16->8, 24->6 and 48->5, and every module of three CNNs
 (tests/_rtl_models.py). Held out: the same quantizers at 8->12 and every module of the mixed MLP.
 Writes ``benchmarks/results/rtl_calibration.json`` (every module's inventory, yosys' figures and the
 estimate) and prints the coefficients to put in ``keras_wc/rtl/estimate.py`` and the tables of
@@ -32,7 +32,7 @@ QUANTIZERS = {
     "SparseTernary (8,2)": lambda: SparseTernary(n=8, k=2),
     "SparseTernary (4,1) normalized": lambda: SparseTernary(n=4, k=1, normalize=True),
 }
-FIT_SHAPES, HELD_OUT_SHAPES = ((16, 8, 1), (24, 6, 2)), ((8, 12, 3),)
+FIT_SHAPES, HELD_OUT_SHAPES = ((16, 8, 1), (24, 6, 2), (48, 5, 4)), ((8, 12, 3),)
 
 sys.path.insert(0, str(ROOT / "tests"))
 from _rtl_models import conv1d_model, conv_model, depthwise_model, mixed_model, single_layer  # noqa: E402

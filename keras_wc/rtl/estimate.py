@@ -29,16 +29,16 @@ from __future__ import annotations
 import math
 from typing import Dict, Iterable, List, Sequence
 
-from .modules import LayerModule
+from .modules import Bus, LayerModule
 
 #: the LUT and FF model's features, in coefficient order
 LUT_FEATURES = ("adder_bits", "constant_add_bits", "select_bits", "saturate_bits", "buffer_bits", "streaming")
 FF_FEATURES = ("register_bits", "buffer_bits", "streaming")
 #: fitted on the layer modules of docs/report.md ("Gate-level estimate")
 COEFFICIENTS: Dict[str, Dict[str, float]] = {
-    "LUT": {"adder_bits": 0.9393, "constant_add_bits": 0.5505, "select_bits": 2.5025, "saturate_bits": 1.1997,
-            "buffer_bits": 0.1041, "streaming": 6.6284},
-    "FF": {"register_bits": 0.9757, "buffer_bits": 0.396, "streaming": 0.9441},
+    "LUT": {"adder_bits": 0.9633, "constant_add_bits": 0.5533, "select_bits": 2.4972, "saturate_bits": 1.2016,
+            "buffer_bits": 0.0852, "streaming": 6.4955},
+    "FF": {"register_bits": 0.9794, "buffer_bits": 0.3956, "streaming": 0.8344},
 }
 
 
@@ -67,6 +67,34 @@ def estimate_module(module: LayerModule, coefficients: Dict[str, Dict[str, float
     return {"LUT": round(sum(coefficients["LUT"][k] * values[k] for k in LUT_FEATURES)),
             "FF": round(sum(coefficients["FF"][k] * values[k] for k in FF_FEATURES)),
             "DSP": dsp_tiles(module.products), "BRAM": 0}
+
+
+def layer_twin(spec) -> LayerModule:
+    """The RTL twin of one weight layer on its own: the module :func:`keras_wc.rtl.convert` emits for it.
+
+    Its inputs span the whole of the layer's input format (in a design they carry the narrower
+    interval the layers before prove), so the estimate is of the layer as the HLS types it. A
+    convolution is its streaming module (line buffer, window, one pixel datapath); a Dense layer
+    its whole-sample module (per output position: a Dense layer on a map computes each position alike).
+
+    Args:
+        spec: a :class:`~keras_wc.datapath.specs.CompressedSpec`.
+
+    Example:
+        >>> estimate_module(layer_twin(spec))["DSP"]
+        16
+    """
+    from .design import map_shape, stream_layer, windowed
+    from .layers import EMITTERS
+    from .modules import layer_module
+    from .netlist import Signal
+
+    fmt = spec.input_format
+    _, channels = map_shape(spec.geometry.input_shape)  # a pixel's values, or a Dense layer's fan-in
+    bus = Bus([Signal(f"in_{i}", int(fmt.min_int), int(fmt.max_int)) for i in range(channels)])
+    if windowed(spec):
+        return stream_layer(spec, "twin", bus)
+    return layer_module(spec.name, "twin", bus, lambda values, net: EMITTERS[spec.kind](spec, values, net))
 
 
 def estimate_design(design) -> Dict[str, Dict[str, int]]:
