@@ -30,6 +30,14 @@ For each weight layer, two designs of the same model in the same architecture (h
 
 These are operation counts, not a synthesis: estimates. The io_stream line buffers
 (registers, not multipliers) are not counted; the synthesis lint reports them.
+
+**Gate-level estimate** (``lut``, ``ff``, ``dsp``, ``bram``): the calibrated bit-width model of
+:mod:`keras_wc.rtl.estimate` applied to the layer's RTL twin (:func:`keras_wc.rtl.estimate.layer_twin`:
+the module ``keras_wc.rtl`` emits for it, fitted within 2x of yosys ``synth_xilinx -family xcup`` on
+held-out layers). The twin is the fully parallel constant datapath, so the figures are given for
+layers in the Latency architecture at reuse factor 1 and are ``None`` for the others (their
+multipliers and ROMs are the columns above); a total is ``None`` when a layer's is. They estimate
+yosys' mapping, not Vivado's.
 """
 
 from __future__ import annotations
@@ -49,6 +57,8 @@ STOCK_DEFAULT_BITS = 16
 #: this project's rule of thumb: ROMs shallower than this stay in LUTs (distributed ROM)
 BRAM_MIN_DEPTH = 32
 RESOURCES_FILE = "sqnap_resources.json"
+#: the gate-level estimate's fields (:func:`gate_estimate`)
+GATE_FIELDS = ("lut", "ff", "dsp", "bram")
 
 
 @dataclass
@@ -63,6 +73,10 @@ class LayerResources:
     stock_multipliers: int
     stock_weight_bits: int
     sqnap_bram18: int = 0
+    lut: Optional[int] = None
+    ff: Optional[int] = None
+    dsp: Optional[int] = None
+    bram: Optional[int] = None
 
 
 @dataclass
@@ -82,7 +96,12 @@ class ResourceReport:
     def totals(self) -> Dict[str, int]:
         keys = ["sqnap_multipliers", "sqnap_shift_adds", "sqnap_weight_bits", "sqnap_bram18", "stock_multipliers",
                 "stock_weight_bits"]
-        return {key: int(sum(getattr(layer, key) for layer in self.layers)) for key in keys}
+        totals: Dict[str, Optional[int]] = {key: int(sum(getattr(layer, key) for layer in self.layers))
+                                            for key in keys}
+        for key in GATE_FIELDS:
+            values = [getattr(layer, key) for layer in self.layers]
+            totals[key] = None if None in values else int(sum(values))
+        return totals
 
     def to_dict(self) -> Dict[str, Any]:
         return {"reuse_factor": self.reuse_factor, "layers": [asdict(layer) for layer in self.layers],
@@ -90,13 +109,16 @@ class ResourceReport:
 
     def to_markdown(self) -> str:
         """A Markdown table, one row per layer plus the totals."""
+        columns = ["sqnap_multipliers", "sqnap_shift_adds", "sqnap_weight_bits", "sqnap_bram18", "stock_multipliers",
+                   "stock_weight_bits", *GATE_FIELDS]
         head = ("| layer | method | SQNAP mults | SQNAP shift-adds | SQNAP weight bits | SQNAP BRAM18 | stock mults | "
-                "stock weight bits |\n|---|---|---:|---:|---:|---:|---:|---:|")
-        rows = [f"| {r.name} | {r.method} | {r.sqnap_multipliers} | {r.sqnap_shift_adds} | {r.sqnap_weight_bits} "
-                f"| {r.sqnap_bram18} | {r.stock_multipliers} | {r.stock_weight_bits} |" for r in self.layers]
-        t = self.totals
-        rows.append(f"| **total** | | {t['sqnap_multipliers']} | {t['sqnap_shift_adds']} | {t['sqnap_weight_bits']} "
-                    f"| {t['sqnap_bram18']} | {t['stock_multipliers']} | {t['stock_weight_bits']} |")
+                "stock weight bits | est. LUT | est. FF | est. DSP | est. BRAM |\n|---|---|" + "---:|" * len(columns))
+
+        def cells(values: Dict[str, Optional[int]]) -> str:
+            return " | ".join("—" if values[key] is None else str(values[key]) for key in columns)
+
+        rows = [f"| {r.name} | {r.method} | {cells(asdict(r))} |" for r in self.layers]
+        rows.append(f"| **total** | | {cells(self.totals)} |")
         return "\n".join([head] + rows)
 
 
@@ -124,9 +146,10 @@ def layer_resources(spec: Any, reuse_factor: int = 1, arch: Optional[Any] = None
     stock_bias_bits = n_bias * (spec.bias_quantizer_bits or STOCK_DEFAULT_BITS)
     arch = arch or architecture("latency", *layout_shape(encoding.layout), reuse_factor)
     stock_mults = stock_multipliers(spec, arch.strategy, arch.reuse_factor)
+    gates = gate_estimate(spec, arch)
     if not spec.sqnap:
         stock_bits = n_weights * int(spec.weight_quantizer_bits) + stock_bias_bits
-        return LayerResources(spec.name, "qkeras", stock_mults, 0, stock_bits, stock_mults, stock_bits)
+        return LayerResources(spec.name, "qkeras", stock_mults, 0, stock_bits, stock_mults, stock_bits, **gates)
     method = method_of(encoding)
     align = align_shifts(spec)
     emitted = (stored_bits(method.arguments(encoding)) + n_bias * int(spec.acc_format.bits)
@@ -145,7 +168,27 @@ def layer_resources(spec: Any, reuse_factor: int = 1, arch: Optional[Any] = None
     else:
         multipliers = multiplier_limit(spec, arch.reuse_factor)
     return LayerResources(spec.name, spec.method, multipliers, shift_adds, emitted, stock_mults,
-                          n_weights * STOCK_DEFAULT_BITS + stock_bias_bits, bram18)
+                          n_weights * STOCK_DEFAULT_BITS + stock_bias_bits, bram18, **gates)
+
+
+def gate_estimate(spec: Any, arch: Any) -> Dict[str, Optional[int]]:
+    """``{"lut", "ff", "dsp", "bram"}`` of a layer's RTL twin (the module docstring), ``None`` each
+    unless the layer is Latency at reuse factor 1.
+
+    Args:
+        spec: a :class:`~keras_wc.datapath.specs.CompressedSpec`.
+        arch: its :class:`~keras_wc.hls.strategy.Architecture`.
+
+    Example:
+        >>> gate_estimate(spec, architecture("latency", 16, 12, 1))["dsp"]
+        12
+    """
+    if arch.strategy != "latency" or arch.reuse_factor != 1:
+        return dict.fromkeys(GATE_FIELDS)
+    from keras_wc.rtl.estimate import estimate_module, layer_twin
+
+    figures = estimate_module(layer_twin(spec))
+    return {key: figures[key.upper()] for key in GATE_FIELDS}
 
 
 def rom_bram18(arguments: Iterable[Any], arch: Any) -> int:
@@ -294,7 +337,7 @@ def graph_architectures(model) -> Dict[str, Any]:
 def resources(project_or_model: Union[str, Path, Any], reuse_factor: int = 1,
               input_format: Optional[str] = None, strategy: str = "Latency",
               flavor: str = "Vitis") -> ResourceReport:
-    """Per-layer multipliers, shift-adds and weight bits: SQNAP design vs stock hls4ml.
+    """Per-layer multipliers, shift-adds and weight bits (SQNAP design vs stock hls4ml) and the gate-level estimate.
 
     Args:
         project_or_model: a Keras model, an hls4ml ``ModelGraph`` made by the SQNAP backend,
