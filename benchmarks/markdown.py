@@ -226,8 +226,16 @@ def _training_table(document: Dict, name: str) -> List[str]:
     return lines + [""]
 
 
-def _gate_level_table(document: Dict) -> List[str]:
-    """The yosys benchmark (``benchmarks/rtl_hardware.py``) as a table, ratios against its baseline row."""
+def _gate_level_table(document: Dict, peer: Dict | None = None) -> List[str]:
+    """The yosys benchmark (``benchmarks/rtl_hardware.py``) as a table, ratios against its baseline row.
+
+    Args:
+        document: ``rtl_hardware.json``.
+        peer: ``rtl_peer.json`` (``benchmarks/rtl_peer.py``), whose rows follow, same ratio; None: left out.
+
+    Returns:
+        The section's lines.
+    """
     base = next(r for r in document["rows"] if r["row"] == document["baseline"])
     base_cost = base["totals"]["LUT"] + base["totals"]["DSP"]
     lines = [f"## Gate level: yosys `synth_xilinx -family xcup` on the {document['workload']} "
@@ -244,11 +252,39 @@ def _gate_level_table(document: Dict) -> List[str]:
         lines.append(f"| {r['row']} | {100 * r['accuracy']:.2f} | {t['LUT']:,} | {t['FF']:,} | {t['CARRY']:,} | "
                      f"{t['DSP']} | {(t['LUT'] + t['DSP']) / base_cost:.2f} | {r['full_multiplications']} | "
                      f"{r['estimate_LUT']:,} | {r['bit_exact']}/{r['samples']} bit-exact | {r['yosys_seconds']} |")
+    if peer is None:
+        return lines + [""]
+    for r in peer["rows"]:
+        if "totals" not in r:
+            lines.append(f"| {r['row']} | {100 * r['accuracy']:.2f} | — | — | — | — | — | — | — | "
+                         f"{r.get('error', 'not synthesized')} | — |")
+            continue
+        t = r["totals"]
+        check = (f"{r['bit_exact']}/{r['samples']} bit-exact vs Keras" if r.get("bit_exact") is not None
+                 else r.get("bit_exact_reason", "not checked"))
+        lines.append(f"| {r['row']} | {100 * r['accuracy']:.2f} | {t['LUT']:,} | {t['FF']:,} | {t['CARRY']:,} | "
+                     f"{t['DSP']} | {(t['LUT'] + t['DSP']) / base_cost:.2f} | — | "
+                     f"{r['da4ml_estimate_LUT']:,} (da4ml) | {check} | {r['yosys_seconds']} |")
+    versions = peer["rows"][0].get("versions", {})
+    lines += ["", "Peer rows (`python -m benchmarks.rtl_peer`): the same MLP, data, seed and epochs trained with "
+              "HGQ2 (per-weight and per-activation bit widths learned under an EBOPs penalty beta) and written "
+              "by da4ml (distributed arithmetic: adders only, pipelined) in a separate Keras 3 venv ("
+              + ", ".join(f"{k} {v}" for k, v in versions.items()) + "), then synthesized here by the same "
+              "yosys command. Verilator compares da4ml's RTL with the Keras model; the LUT estimate is da4ml's."]
     return lines + [""]
 
 
-def _gate_level_plot(document: Dict, out_dir: Path) -> str:
-    """Accuracy vs LUT + DSP (yosys) of the gate-level rows; the PNG's file name."""
+def _gate_level_plot(document: Dict, out_dir: Path, peer: Dict | None = None) -> str:
+    """Accuracy vs LUT + DSP (yosys) of the gate-level rows; the PNG's file name.
+
+    Args:
+        document: ``rtl_hardware.json``.
+        out_dir: where the PNG goes.
+        peer: ``rtl_peer.json``, drawn as black diamonds; None: left out.
+
+    Returns:
+        The PNG's file name.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
@@ -259,6 +295,12 @@ def _gate_level_plot(document: Dict, out_dir: Path) -> str:
         cost, accuracy = r["totals"]["LUT"] + r["totals"]["DSP"], 100 * r["accuracy"]
         axis.scatter(cost, accuracy, s=40, marker="s" if r["row"] == document["baseline"] else "o")
         axis.annotate(r["row"], (cost, accuracy), fontsize=8, xytext=(3, 3), textcoords="offset points")
+    for r in (peer or {}).get("rows", []):
+        if "totals" not in r:
+            continue
+        cost, accuracy = r["totals"]["LUT"] + r["totals"]["DSP"], 100 * r["accuracy"]
+        axis.scatter(cost, accuracy, s=60, marker="D", color="black")
+        axis.annotate(r["row"], (cost, accuracy), fontsize=8, xytext=(3, -10), textcoords="offset points")
     axis.set_xscale("log")
     axis.set_xlabel("LUT + DSP, yosys synth_xilinx (log)")
     axis.set_ylabel("test accuracy (%)")
@@ -316,6 +358,8 @@ def write_benchmarks_md(results_dir: Path, target: Path) -> None:
     gate_level = results_dir / "rtl_hardware.json"
     if gate_level.is_file():
         document = json.loads(gate_level.read_text())
-        lines += _gate_level_table(document)
-        lines.append(f"![gate level](benchmarks/results/{_gate_level_plot(document, results_dir)})\n")
+        peer_path = results_dir / "rtl_peer.json"
+        peer = json.loads(peer_path.read_text()) if peer_path.is_file() else None
+        lines += _gate_level_table(document, peer)
+        lines.append(f"![gate level](benchmarks/results/{_gate_level_plot(document, results_dir, peer)})\n")
     replace_file(target, "\n".join(lines))
