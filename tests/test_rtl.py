@@ -19,6 +19,7 @@ from _rtl_models import METHODS, conv1d_model, conv_model, depthwise_model, mixe
 from _rtl_models import single_layer as dense_layer
 from qkeras import QActivation, QConv2D, QDense
 
+import keras_wc.datapath
 import keras_wc.rtl
 from keras_wc.emulate import emulate
 from keras_wc.quantizers import DFP, SWC, PolyApprox, SparseTernary
@@ -116,6 +117,29 @@ def test_streamed_convolutions_and_pooling_are_bit_exact(tmp_path, build, shape)
     outputs, expected = design.simulate(x), emulate(model, x)
     assert outputs.shape == expected.shape and np.array_equal(outputs, expected)
     assert len(np.unique(outputs)) > 8
+
+
+def dividing_average_model() -> tf.keras.Model:
+    """Average pooling that divides: 3x3 windows (9 pixels), then 1x3 windows (3 pixels), around an SWC conv."""
+    tf.keras.utils.set_random_seed(5)
+    inputs = tf.keras.Input((7, 7, 2))
+    x = QActivation("quantized_relu(8,0)")(inputs)
+    x = QActivation("quantized_relu(8,2)")(QConv2D(3, 2, kernel_quantizer=SWC(sw_bits=4, group=4), name="conv")(x))
+    x = tf.keras.layers.AveragePooling2D(3, strides=1, name="avg9")(x)
+    x = tf.keras.layers.AveragePooling2D((1, 3), strides=(1, 2), name="avg3")(x)
+    return tf.keras.Model(inputs, tf.keras.layers.Flatten()(x))
+
+
+@needs_verilator
+@pytest.mark.slow
+def test_average_pooling_that_divides_by_an_odd_count_is_bit_exact(tmp_path):
+    model = dividing_average_model()
+    assert all(spec.divide for spec in keras_wc.datapath.describe_model(model) if spec.kind == "pool")
+    x = np.random.default_rng(4).uniform(0, 1, (24, 7, 7, 2)).astype(np.float32)
+    design = keras_wc.rtl.convert(model, tmp_path / "design")
+    outputs, expected = design.simulate(x), emulate(model, x)
+    assert np.array_equal(outputs, expected) and len(np.unique(outputs)) > 8
+    assert sum(m.multipliers for m in design.modules if m.layer.startswith("avg")) == 2 * 3  # a reciprocal each
 
 
 def test_convolutions_stream_through_a_line_buffer(tmp_path):
@@ -251,7 +275,7 @@ def test_the_top_holds_every_module(tmp_path, fresh_cache):
 # -- refusals, determinism, files ----------------------------------------------------------------
 @pytest.mark.parametrize("layer, message", [
     (lambda: tf.keras.layers.AveragePooling2D(3, strides=1, padding="same", name="refused"),
-     "layer 'refused': average pooling that divides by the window's pixel count"),
+     "layer 'refused': average pooling whose windows hold different pixel counts"),
     (lambda: tf.keras.layers.ZeroPadding2D(1, name="refused"), "layer 'refused': a pad layer is not emitted"),
 ])
 def test_a_layer_it_cannot_emit_is_refused_by_name_before_writing(tmp_path, layer, message):

@@ -9,7 +9,7 @@ arithmetic is the emulator's (:mod:`keras_wc.emulate.layers`), step for step:
   by ``D`` (a reciprocal multiplication), a folded BatchNormalization;
 * ``quantize`` (a QActivation on integers): round half to even, saturate;
 * ``relu``; ``affine`` (a standalone BatchNormalization): ``x * multiplier + offset``;
-* ``pool``: a window's max or sum per channel.
+* ``pool``: a window's max, or its sum (divided by an odd pixel count for an average that divides).
 
 Convolutions and pooling get their window's values from a streaming module (:mod:`.stream`).
 
@@ -19,7 +19,7 @@ Any other layer is refused by name (:func:`check_supported`) before anything is 
 
 from __future__ import annotations
 
-from typing import Callable, Dict, List
+from typing import Callable, Dict, List, Optional
 
 import numpy as np
 
@@ -45,14 +45,27 @@ def check_supported(spec: LayerSpec) -> None:
         ValueError: layer 'pad': a pad layer is not emitted by keras_wc.rtl yet ...
     """
     emitted = ("Dense/Conv1D/Conv2D/DepthwiseConv2D of every method and QKeras quantized_bits, max pooling, "
-               "average pooling over power-of-two windows without padding, QActivation, ReLU, BatchNormalization, "
+               "average pooling over windows of one pixel count, a power of two or odd, QActivation, ReLU, BatchNormalization, "
                "Flatten, Dropout")
-    if spec.kind == "pool" and spec.divide:
-        raise ValueError(f"layer {spec.name!r}: average pooling that divides by the window's pixel count (padding, "
-                         f"or an area not a power of two) is not emitted by keras_wc.rtl yet (it emits {emitted})")
+    if spec.kind == "pool" and spec.divide and pool_divisor(spec) is None:
+        raise ValueError(f"layer {spec.name!r}: average pooling whose windows hold different pixel counts (padding) "
+                         f"or an even count that is not a power of two is not emitted by keras_wc.rtl yet (it emits "
+                         f"{emitted})")
     if spec.kind not in EMITTERS and spec.kind not in PASSTHROUGH:
         raise ValueError(f"layer {spec.name!r}: a {spec.kind} layer is not emitted by keras_wc.rtl yet "
                          f"(it emits {emitted}); keras_wc.hls.convert emits it as HLS")
+
+
+def pool_divisor(spec: PoolSpec) -> Optional[int]:
+    """The one odd pixel count every window of a dividing average pooling holds, or ``None``
+    (counts that differ by position, or an even count: the emulator rounds ties to even there).
+
+    Example:
+        >>> pool_divisor(average_pooling_3x3_valid_spec)
+        9
+    """
+    counts = np.unique(np.asarray(spec.geometry.real_pixel_counts()))
+    return int(counts[0]) if counts.size == 1 and counts[0] % 2 == 1 else None
 
 
 def scaled(net: Netlist, value: Signal, scaling: Scaling, channel: int) -> Signal:
@@ -100,12 +113,18 @@ def affine(spec: AffineSpec, x: Elements, net: Netlist) -> Elements:
 
 def pool(spec: PoolSpec, x: Elements, net: Netlist) -> Elements:
     """A pooling window (``(ky, kx, c)`` order): per channel the largest value (a comparator tree) or
-    the sum (average pooling over ``2**k`` pixels: the sum is the result, ``k`` bits finer)."""
+    the sum (average pooling over ``2**k`` pixels: the sum is the result, ``k`` bits finer; over an odd
+    count ``n``: the sum, shifted onto the output grid, divided by ``n`` rounding to nearest — one
+    reciprocal multiplication, as the emulator's ``round_div``)."""
     (kh, kw), channels = spec.geometry.kernel_size, spec.geometry.channels_in
     outputs = []
     for c in range(channels):
         members = [x[(ky * kw + kx) * channels + c] for ky in range(kh) for kx in range(kw)]
-        outputs.append(net.maximum(members) if spec.op == "max" else net.shift_left(net.sum(members), spec.shift))
+        if spec.op == "max":
+            outputs.append(net.maximum(members))
+            continue
+        total = net.shift_left(net.sum(members), spec.shift)
+        outputs.append(net.divide_round(total, pool_divisor(spec)) if spec.divide else total)
     return outputs
 
 
