@@ -51,15 +51,28 @@ def build_simulator(design, timeout: float = 900) -> Path:
     binary = build / f"V{design.top}_sim"
     if binary.is_file():
         return binary
-    build.mkdir(parents=True, exist_ok=True)
-    command += ["--cc", "--exe", "--build", "-O2", "-j", str(os.cpu_count() or 1), "--top-module", design.top,
-                *VERILATOR_WARNINGS_OFF, "-MAKEFLAGS", GCC_PRECOMPILED_HEADER, "-o", binary.name,
-                "--Mdir", str(build), *map(str, sources)]
-    done = subprocess.run(command, cwd=build, capture_output=True, text=True, timeout=timeout)
-    if done.returncode != 0 or not binary.is_file():
-        errors = [line for line in (done.stdout + done.stderr).splitlines()
-                  if line.startswith(("%Error", "%Warning")) or "error:" in line]
-        raise RuntimeError(f"Verilator could not build {folder}:\n" + "\n".join(errors[:12]))
+    # built in a private folder and renamed into place whole: a process that finds the cached
+    # folder never runs a binary another process is still linking
+    build.parent.mkdir(parents=True, exist_ok=True)
+    private = Path(tempfile.mkdtemp(prefix=f".{build.name}-", dir=build.parent))
+    try:
+        command += ["--cc", "--exe", "--build", "-O2", "-j", str(os.cpu_count() or 1), "--top-module", design.top,
+                    *VERILATOR_WARNINGS_OFF, "-MAKEFLAGS", GCC_PRECOMPILED_HEADER, "-o", binary.name,
+                    "--Mdir", str(private), *map(str, sources)]
+        done = subprocess.run(command, cwd=private, capture_output=True, text=True, timeout=timeout)
+        if done.returncode != 0 or not (private / binary.name).is_file():
+            errors = [line for line in (done.stdout + done.stderr).splitlines()
+                      if line.startswith(("%Error", "%Warning")) or "error:" in line]
+            raise RuntimeError(f"Verilator could not build {folder}:\n" + "\n".join(errors[:12]))
+        if build.is_dir() and not binary.is_file():  # a build left unfinished by an interrupted run
+            shutil.rmtree(build, ignore_errors=True)
+        try:
+            os.rename(private, build)
+        except OSError:  # another process put the same build in place first: use it
+            if not binary.is_file():
+                raise
+    finally:
+        shutil.rmtree(private, ignore_errors=True)
     return binary
 
 
