@@ -202,14 +202,21 @@ def _plots(grouped: Dict[str, Dict[str, List[Dict]]], out_dir: Path, suite: str)
             ax_mults.set_ylabel("full multiplications per inference (log)")
             ax_mults.set_title(f"{workload}: full multiplications per layer")
             ax_mults.legend(fontsize=8)
-        fig.tight_layout()
-        name = f"{suite}_{workload}.png"
-        png = io.BytesIO()
-        fig.savefig(png, format="png", dpi=90)
-        plt.close(fig)
-        replace_file(out_dir / name, png.getvalue())  # whole or not at all: a failed run keeps the old plot
-        names.append(name)
+        names.append(_save_figure(fig, out_dir, f"{suite}_{workload}.png"))
     return names
+
+
+def _save_figure(fig, out_dir: Path, name: str) -> str:
+    """Write a Matplotlib figure as ``out_dir/name`` (whole or not at all: a failed run keeps the old plot)
+    and close it; returns ``name``."""
+    import matplotlib.pyplot as plt
+
+    fig.tight_layout()
+    png = io.BytesIO()
+    fig.savefig(png, format="png", dpi=90)
+    plt.close(fig)
+    replace_file(out_dir / name, png.getvalue())
+    return name
 
 
 def _training_table(document: Dict, name: str) -> List[str]:
@@ -226,6 +233,46 @@ def _training_table(document: Dict, name: str) -> List[str]:
     return lines + [""]
 
 
+def _bit_exact(r: Dict) -> str:
+    """A gate-level row's Verilator check, or a dash where the row failed before it."""
+    return f"{r['bit_exact']}/{r['samples']} bit-exact" if "bit_exact" in r else "—"
+
+
+def _gate_level_workload_table(workload: Dict) -> List[str]:
+    """One more workload of ``rtl_hardware.json`` (its ``"workloads"``), ratios against its own baseline row.
+
+    Rows without yosys figures show dashes; their reasons (``"error"``) are listed under the table.
+    """
+    base = next((r for r in workload["rows"] if r["row"] == workload["baseline"] and "totals" in r), None)
+    base_cost = None if base is None else base["totals"]["LUT"] + base["totals"]["DSP"]
+    command = workload.get("command", "python -m benchmarks.rtl_hardware")
+    lines = [f"### Gate level on the {workload['workload']} (`{command}`)", "",
+             f"The same protocol on a second model: every row the same architecture, seed and {workload['epochs']} "
+             "epochs, one kernel quantizer on every layer, written up to the logits, simulated by Verilator on the "
+             "test images against the emulator and synthesized whole by the same yosys command; ratios are "
+             "against this workload's 8-bit baseline row. yosys s is yosys' own wall time on this machine (2 "
+             "cores shared), per module and for the top.", "",
+             "| row | test acc. % | LUT | FF | CARRY | DSP | BRAM | LUT + DSP ×baseline | full mults | "
+             "LUT estimate | Verilator vs emulator | yosys s |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|"]
+    failures: Dict[str, List[str]] = defaultdict(list)  # reason -> rows
+    for r in workload["rows"]:
+        common = (f"{r.get('full_multiplications', '—')} | "
+                  + (f"{r['estimate_LUT']:,}" if "estimate_LUT" in r else "—") + f" | {_bit_exact(r)}")
+        if "totals" not in r:
+            lines.append(f"| {r['row']} | {100 * r['accuracy']:.2f} | — | — | — | — | — | — | {common} | — |")
+            failures[r.get("error", "not synthesized")].append(r["row"])
+            continue
+        t = r["totals"]
+        ratio = "—" if base_cost is None else f"{(t['LUT'] + t['DSP']) / base_cost:.2f}"
+        lines.append(f"| {r['row']} | {100 * r['accuracy']:.2f} | {t['LUT']:,} | {t['FF']:,} | {t['CARRY']:,} | "
+                     f"{t['DSP']} | {t['BRAM']} | {ratio} | {common} | {r['yosys_seconds']} |")
+    if failures:
+        lines += ["", "Rows without yosys figures, and why:", ""]
+        lines += [f"- {'; '.join(rows)}: {reason}" for reason, rows in failures.items()]
+    return lines
+
+
 def _gate_level_table(document: Dict, peer: Dict | None = None) -> List[str]:
     """The yosys benchmark (``benchmarks/rtl_hardware.py``) as a table, ratios against its baseline row.
 
@@ -237,7 +284,7 @@ def _gate_level_table(document: Dict, peer: Dict | None = None) -> List[str]:
         The section's lines.
     """
     base = next(r for r in document["rows"] if r["row"] == document["baseline"])
-    base_cost = base["totals"]["LUT"] + base["totals"]["DSP"]
+    base_cost = base["totals"]["LUT"] + base["totals"]["DSP"]  # the MLP's baseline is synthesized
     lines = [f"## Gate level: yosys `synth_xilinx -family xcup` on the {document['workload']} "
              "(`python -m benchmarks.rtl_hardware`)", "",
              f"Every row: the same MLP, seed and {document['epochs']} epochs, one kernel quantizer on both layers, "
@@ -248,6 +295,11 @@ def _gate_level_table(document: Dict, peer: Dict | None = None) -> List[str]:
              "Verilator vs emulator | yosys s |",
              "|---|---|---:|---:|---:|---:|---:|---:|---:|---|---:|"]
     for r in document["rows"]:
+        if "totals" not in r:
+            lines.append(f"| {r['row']} | {100 * r['accuracy']:.2f} | — | — | — | — | — | "
+                         f"{r.get('full_multiplications', '—')} | {r.get('estimate_LUT', '—')} | "
+                         f"{_bit_exact(r)} | not synthesized: {r.get('error', '')} |")
+            continue
         t = r["totals"]
         lines.append(f"| {r['row']} | {100 * r['accuracy']:.2f} | {t['LUT']:,} | {t['FF']:,} | {t['CARRY']:,} | "
                      f"{t['DSP']} | {(t['LUT'] + t['DSP']) / base_cost:.2f} | {r['full_multiplications']} | "
@@ -275,12 +327,13 @@ def _gate_level_table(document: Dict, peer: Dict | None = None) -> List[str]:
 
 
 def _gate_level_plot(document: Dict, out_dir: Path, peer: Dict | None = None) -> str:
-    """Accuracy vs LUT + DSP (yosys) of the gate-level rows; the PNG's file name.
+    """Accuracy vs LUT + DSP (yosys) of the gate-level rows, one panel per workload; the PNG's file name.
 
     Args:
-        document: ``rtl_hardware.json``.
+        document: ``rtl_hardware.json`` (the MLP; each of its ``"workloads"`` with a synthesized row gets
+            a panel of its own).
         out_dir: where the PNG goes.
-        peer: ``rtl_peer.json``, drawn as black diamonds; None: left out.
+        peer: ``rtl_peer.json``, drawn as black diamonds in the MLP's panel; None: left out.
 
     Returns:
         The PNG's file name.
@@ -290,22 +343,29 @@ def _gate_level_plot(document: Dict, out_dir: Path, peer: Dict | None = None) ->
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axis = plt.subplots(figsize=(7.5, 5))
-    for r in document["rows"]:
-        cost, accuracy = r["totals"]["LUT"] + r["totals"]["DSP"], 100 * r["accuracy"]
-        axis.scatter(cost, accuracy, s=40, marker="s" if r["row"] == document["baseline"] else "o")
-        axis.annotate(r["row"], (cost, accuracy), fontsize=8, xytext=(3, 3), textcoords="offset points")
-    for r in (peer or {}).get("rows", []):
-        if "totals" not in r:
-            continue
-        cost, accuracy = r["totals"]["LUT"] + r["totals"]["DSP"], 100 * r["accuracy"]
-        axis.scatter(cost, accuracy, s=60, marker="D", color="black")
-        axis.annotate(r["row"], (cost, accuracy), fontsize=8, xytext=(3, -10), textcoords="offset points")
-    axis.set_xscale("log")
-    axis.set_xlabel("LUT + DSP, yosys synth_xilinx (log)")
-    axis.set_ylabel("test accuracy (%)")
-    axis.set_title(f"{document['workload']}: accuracy vs gates")
-    axis.grid(alpha=0.3)
+    panels = [(document, peer)] + [(w, None) for w in document.get("workloads", {}).values()
+                                   if any("totals" in r for r in w["rows"])]
+    fig, axes = plt.subplots(1, len(panels), figsize=(7.5 * len(panels), 5), squeeze=False)
+    for axis, (workload, others) in zip(axes[0], panels):
+        for index, r in enumerate(workload["rows"]):  # one colour per method, the same in every panel
+            if "totals" not in r:
+                continue
+            cost, accuracy = r["totals"]["LUT"] + r["totals"]["DSP"], 100 * r["accuracy"]
+            axis.scatter(cost, accuracy, s=40, marker="s" if r["row"] == workload["baseline"] else "o",
+                         color=f"C{index % 10}")
+            axis.annotate(r["row"], (cost, accuracy), fontsize=8, xytext=(3, 3), textcoords="offset points")
+        for r in (others or {}).get("rows", []):
+            if "totals" not in r:
+                continue
+            cost, accuracy = r["totals"]["LUT"] + r["totals"]["DSP"], 100 * r["accuracy"]
+            axis.scatter(cost, accuracy, s=60, marker="D", color="black")
+            axis.annotate(r["row"], (cost, accuracy), fontsize=8, xytext=(3, -10), textcoords="offset points")
+        axis.set_xscale("log")
+        axis.set_xlabel("LUT + DSP, yosys synth_xilinx (log)")
+        axis.set_ylabel("test accuracy (%)")
+        axis.set_title(f"{workload['workload']}: accuracy vs gates")
+        axis.set_ylim(top=min(axis.get_ylim()[1], 100.5))  # one point alone would autoscale past 100%
+        axis.grid(alpha=0.3)
     fig.tight_layout()
     png = io.BytesIO()
     fig.savefig(png, format="png", dpi=90)
@@ -313,6 +373,54 @@ def _gate_level_plot(document: Dict, out_dir: Path, peer: Dict | None = None) ->
     name = "rtl_hardware.png"
     replace_file(out_dir / name, png.getvalue())
     return name
+
+
+def _search_front_section(front: Dict, suite: Dict, out_dir: Path) -> List[str]:
+    """The search's Pareto front and the suite's single-method rows of the same workload: one table, one plot.
+
+    Args:
+        front: ``search_front.json``.
+        suite: the suite document whose rows share the front's workload (``quick.json``).
+        out_dir: where the PNG goes.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = [r for r in suite["results"] if r["workload"] == front["workload"]]
+    budget = ", ".join(f"{k.replace('_', ' ')} <= {v:,}" for k, v in front["budget"].items())
+    lines = [f"## Per-layer search (`keras-wc search`) on {front['workload']}\n",
+             f"{front['trials']} trials ({front['failed']} failed) by {front['workers']} workers on one "
+             f"{front['storage']} study in {front['wall_seconds'] / 60:.1f} min, {front['epochs']} epochs each, budget "
+             f"{budget} (the search's own figures: emitted weight bits, full multipliers), scored on validation; the "
+             f"Pareto points below are measured like the rows (test accuracy, compression-report totals). Single-"
+             f"method rows: suite `{suite['suite']}`, seed 0.", "",
+             "| configuration | test acc. (%) | weight bits | full mults | per-layer methods |",
+             "|---|---:|---:|---:|---|"]
+    for r in rows:
+        lines.append(f"| {r['label']} | {100 * r['accuracy']:.2f} | {r['totals']['weight_bits']:,} | "
+                     f"{r['totals']['full_mults']:,} | one method |")
+    for p in front["points"]:
+        layers = ", ".join(f"{name}: {spec['class_name']}" for name, spec in p["layers"].items())
+        lines.append(f"| **search trial {p['trial']}** (val {100 * p['validation_accuracy']:.2f}) | "
+                     f"{100 * p['accuracy']:.2f} | {p['weight_bits']:,} | {p['full_mults']:,} | {layers} |")
+    fig, axis = plt.subplots(figsize=(7.5, 5))
+    for r in rows:
+        axis.scatter(r["totals"]["weight_bits"], 100 * r["accuracy"], s=30, color="0.5")
+        axis.annotate(r["label"], (r["totals"]["weight_bits"], 100 * r["accuracy"]), fontsize=7, xytext=(3, 3),
+                      textcoords="offset points")
+    points = sorted(front["points"], key=lambda p: p["weight_bits"])
+    axis.plot([p["weight_bits"] for p in points], [100 * p["accuracy"] for p in points], "o-", color="C3",
+              label="search Pareto points (test accuracy)")
+    axis.set_xscale("log")
+    axis.set_xlabel("weight bits (compression report, log)")
+    axis.set_ylabel("test accuracy (%)")
+    axis.set_title(f"{front['workload']}: per-layer search vs single-method rows")
+    axis.legend(loc="lower right")
+    axis.grid(alpha=0.3)
+    name = _save_figure(fig, out_dir, "search_front.png")
+    return lines + ["", f"![search front](benchmarks/results/{name})\n"]
 
 
 def write_benchmarks_md(results_dir: Path, target: Path) -> None:
@@ -361,5 +469,11 @@ def write_benchmarks_md(results_dir: Path, target: Path) -> None:
         peer_path = results_dir / "rtl_peer.json"
         peer = json.loads(peer_path.read_text()) if peer_path.is_file() else None
         lines += _gate_level_table(document, peer)
+        for workload in document.get("workloads", {}).values():
+            lines += _gate_level_workload_table(workload) + [""]
         lines.append(f"![gate level](benchmarks/results/{_gate_level_plot(document, results_dir, peer)})\n")
+    front_path, quick_path = results_dir / "search_front.json", results_dir / "quick.json"
+    if front_path.is_file() and quick_path.is_file():
+        lines += _search_front_section(json.loads(front_path.read_text()), json.loads(quick_path.read_text()),
+                                       results_dir)
     replace_file(target, "\n".join(lines))

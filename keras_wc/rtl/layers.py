@@ -45,8 +45,8 @@ def check_supported(spec: LayerSpec) -> None:
         ValueError: layer 'pad': a pad layer is not emitted by keras_wc.rtl yet ...
     """
     emitted = ("Dense/Conv1D/Conv2D/DepthwiseConv2D of every method and QKeras quantized_bits, max pooling, "
-               "average pooling over windows of one pixel count, a power of two or odd, QActivation, ReLU, BatchNormalization, "
-               "Flatten, Dropout")
+               "average pooling over windows of one pixel count, a power of two or odd, QActivation, ReLU, "
+               "BatchNormalization, Flatten, Dropout")
     if spec.kind == "pool" and spec.divide and pool_divisor(spec) is None:
         raise ValueError(f"layer {spec.name!r}: average pooling whose windows hold different pixel counts (padding) "
                          f"or an even count that is not a power of two is not emitted by keras_wc.rtl yet (it emits "
