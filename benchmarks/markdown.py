@@ -366,13 +366,7 @@ def _gate_level_plot(document: Dict, out_dir: Path, peer: Dict | None = None) ->
         axis.set_title(f"{workload['workload']}: accuracy vs gates")
         axis.set_ylim(top=min(axis.get_ylim()[1], 100.5))  # one point alone would autoscale past 100%
         axis.grid(alpha=0.3)
-    fig.tight_layout()
-    png = io.BytesIO()
-    fig.savefig(png, format="png", dpi=90)
-    plt.close(fig)
-    name = "rtl_hardware.png"
-    replace_file(out_dir / name, png.getvalue())
-    return name
+    return _save_figure(fig, out_dir, "rtl_hardware.png")
 
 
 def _search_front_section(front: Dict, suite: Dict, out_dir: Path) -> List[str]:
