@@ -87,6 +87,21 @@ def test_csim_bit_exact(trained, digits, tmp_path):
     assert (tmp_path / "prj" / "firmware" / "nnet_utils" / "extension_binary.h").is_file()
 
 
+def test_without_scaled_sums_it_has_no_gate_level_form(trained, tmp_path):
+    """The extension defines no scaled_sums: the RTL generator refuses its layer by name before
+    writing, and the resource report leaves its gate estimate out (instead of failing)."""
+    from keras_wc.hls import resources
+    from keras_wc.rtl import convert as rtl_convert
+
+    model, _ = trained
+    assert not BINARY_PO2.has_scaled_sums
+    with pytest.raises(ValueError, match=r"layer 'fc1': method 'binary_po2' defines no scaled_sums"):
+        rtl_convert(model, tmp_path / "rtl", input_format="ufixed<8,0>")
+    assert not (tmp_path / "rtl").exists()
+    fc1 = next(row for row in resources(model, input_format="ufixed<8,0>").layers if row.name == "fc1")
+    assert (fc1.lut, fc1.ff, fc1.dsp, fc1.bram) == (None, None, None, None)
+
+
 def test_other_projects_hold_only_their_own_headers(tmp_path):
     """A project copies sqnap_common.h and the headers of the methods it uses, nothing else
     registered in the process (here: the extension)."""

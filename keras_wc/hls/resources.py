@@ -173,7 +173,8 @@ def layer_resources(spec: Any, reuse_factor: int = 1, arch: Optional[Any] = None
 
 def gate_estimate(spec: Any, arch: Any) -> Dict[str, Optional[int]]:
     """``{"lut", "ff", "dsp", "bram"}`` of a layer's RTL twin (the module docstring), ``None`` each
-    unless the layer is Latency at reuse factor 1.
+    unless the layer is Latency at reuse factor 1 and its method has a gate-level form
+    (:attr:`~keras_wc.methods.Method.has_scaled_sums`).
 
     Args:
         spec: a :class:`~keras_wc.datapath.specs.CompressedSpec`.
@@ -183,7 +184,9 @@ def gate_estimate(spec: Any, arch: Any) -> Dict[str, Optional[int]]:
         >>> gate_estimate(spec, architecture("latency", 16, 12, 1))["dsp"]
         12
     """
-    if arch.strategy != "latency" or arch.reuse_factor != 1:
+    from keras_wc.methods import method_of
+
+    if arch.strategy != "latency" or arch.reuse_factor != 1 or not method_of(spec.encoding).has_scaled_sums:
         return dict.fromkeys(GATE_FIELDS)
     from keras_wc.rtl.estimate import estimate_module, layer_twin
 

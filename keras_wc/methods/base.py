@@ -255,6 +255,16 @@ class Method:
         n_out = weights.shape[0]
         return ScaledSums(weights.reshape(n_out, 1, -1), None)
 
+    @property
+    def has_scaled_sums(self) -> bool:
+        """Whether the method defines :meth:`scaled_sums` (itself or through :meth:`weight_integers`).
+
+        A method registered from outside that defines neither has no gate-level form: the RTL
+        generator refuses its layers by name and :func:`keras_wc.hls.resources` gives no gate estimate.
+        """
+        cls = type(self)
+        return cls.scaled_sums is not Method.scaled_sums or cls.weight_integers is not Method.weight_integers
+
     # -- emulator ------------------------------------------------------------------------
     def kernel(self, x: np.ndarray, encoding: Encoding) -> KernelResult:
         """``(A, P)`` from grouped inputs ``x`` ``(rows, n_out, n_groups, group_size)``."""

@@ -51,6 +51,10 @@ def check_supported(spec: LayerSpec) -> None:
         raise ValueError(f"layer {spec.name!r}: average pooling whose windows hold different pixel counts (padding) "
                          f"or an even count that is not a power of two is not emitted by keras_wc.rtl yet (it emits "
                          f"{emitted})")
+    if isinstance(spec, CompressedSpec) and not method_of(spec.encoding).has_scaled_sums:
+        raise ValueError(f"layer {spec.name!r}: method {spec.encoding.method!r} defines no scaled_sums (nor "
+                         f"weight_integers), the constant sums keras_wc.rtl builds a layer from; "
+                         f"keras_wc.hls.convert emits it as HLS")
     if spec.kind not in EMITTERS and spec.kind not in PASSTHROUGH:
         raise ValueError(f"layer {spec.name!r}: a {spec.kind} layer is not emitted by keras_wc.rtl yet "
                          f"(it emits {emitted}); keras_wc.hls.convert emits it as HLS")
