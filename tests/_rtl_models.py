@@ -1,5 +1,5 @@
 """Models of the RTL tests and of the yosys calibration (benchmarks/rtl_calibration.py): every method in
-an MLP, three CNNs that stream, and one Dense layer per kernel quantizer."""
+an MLP, three CNNs that stream, two branching models, and one Dense layer per kernel quantizer."""
 
 from __future__ import annotations
 
@@ -91,6 +91,38 @@ def conv1d_model() -> tf.keras.Model:
     x = QConv1D(4, 3, strides=2, padding="same", kernel_quantizer=SWC(sw_bits=3, group="kernel"), name="c1")(x)
     x = QActivation("quantized_relu(8,3)")(x)
     return tf.keras.Model(inputs, QConv1D(2, 2, kernel_quantizer="quantized_bits(6,0,alpha=1)", name="c2")(x))
+
+
+def branch_mlp() -> tf.keras.Model:
+    """A residual MLP: ``add(a - b, a)`` with ``b`` an SWC Dense of ``a`` (a branch of two layers, two merges)."""
+    tf.keras.utils.set_random_seed(1)
+    inputs = tf.keras.Input((12,))
+    x = QActivation("quantized_relu(8,0)")(inputs)
+    a = QActivation("quantized_relu(6,2)", name="a")(QDense(8, kernel_quantizer=DFP(bits=4), name="fc1")(x))
+    b = QDense(8, kernel_quantizer=SWC(sw_bits=4, group=4), name="fc2")(a)
+    b = QActivation("quantized_bits(6,2,alpha=1)", name="b")(b)
+    x = tf.keras.layers.Add(name="add")([tf.keras.layers.Subtract(name="sub")([a, b]), a])
+    return tf.keras.Model(inputs, QDense(5, kernel_quantizer=SparseTernary(n=4, k=2), name="fc3")(x))
+
+
+def branch_cnn() -> tf.keras.Model:
+    """Per-pixel branches of a streamed map: max(x, BN(x)) concatenated with a pointwise DFP conv of x,
+    then max pooling and a Dense (the BatchNormalization's statistics set away from the identity)."""
+    tf.keras.utils.set_random_seed(2)
+    layers = tf.keras.layers
+    inputs = tf.keras.Input((6, 6, 2))
+    x = QActivation("quantized_relu(8,0)")(inputs)
+    x = QConv2D(4, 3, padding="same", kernel_quantizer=SWC(sw_bits=4, group=4), name="conv")(x)
+    x = QActivation("quantized_relu(6,2)", name="conv_act")(x)
+    norm = layers.BatchNormalization(name="bn")
+    y = QActivation("quantized_bits(6,2,alpha=1)", name="bn_act")(norm(x))
+    z = QActivation("quantized_relu(5,2)", name="pw_act")(QConv2D(3, 1, kernel_quantizer=DFP(bits=4), name="pw")(x))
+    x = layers.Concatenate(name="cat")([layers.Maximum(name="max")([x, y]), z])
+    model = tf.keras.Model(inputs, QDense(4, kernel_quantizer=DFP(bits=4), name="fc")(
+        layers.Flatten()(layers.MaxPooling2D(2, name="pool")(x))))
+    norm.set_weights([np.random.default_rng(2).uniform(0.5, 1.5, w.shape).astype(np.float32)
+                      for w in norm.get_weights()])
+    return model
 
 
 def single_layer(quantizer, n_in: int, n_out: int, seed: int = 1) -> tf.keras.Model:

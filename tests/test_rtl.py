@@ -15,7 +15,7 @@ import sys
 import numpy as np
 import pytest
 import tensorflow as tf
-from _rtl_models import METHODS, conv1d_model, conv_model, depthwise_model, mixed_model
+from _rtl_models import METHODS, branch_cnn, branch_mlp, conv1d_model, conv_model, depthwise_model, mixed_model
 from _rtl_models import single_layer as dense_layer
 from qkeras import QActivation, QConv2D, QDense
 
@@ -288,12 +288,39 @@ def test_a_layer_it_cannot_emit_is_refused_by_name_before_writing(tmp_path, laye
     assert not (tmp_path / "design").exists() and list(tmp_path.iterdir()) == []
 
 
-def test_branching_models_are_refused_by_name(tmp_path):
+@needs_verilator
+@pytest.mark.slow
+@pytest.mark.parametrize("build, shape, fused", [
+    (branch_mlp, (12,), ("fc2", "b", "sub", "add")),
+    (branch_cnn, (6, 6, 2), ("bn", "bn_act", "pw", "max", "pw_act", "cat"))])
+def test_branches_and_merges_are_one_module_and_bit_exact(tmp_path, build, shape, fused):
+    """A branch and the merge that closes it are one module (whole-sample, or per-pixel on a streamed map)."""
+    model = build()
+    x = np.random.default_rng(6).uniform(0, 1, (32,) + shape).astype(np.float32)
+    design = keras_wc.rtl.convert(model, tmp_path / "design")
+    branch = next(m for m in design.modules if m.fused)
+    assert branch.fused == fused and branch.layer == fused[-1] and branch.streaming == (len(shape) > 1)
+    assert "one module for the branch layers" in branch.text
+    outputs, expected = design.simulate(x), emulate(model, x)
+    assert np.array_equal(outputs, expected) and len(np.unique(outputs)) > 16
+
+
+def test_a_convolution_inside_a_streamed_branch_is_refused_by_name(tmp_path):
+    inputs = tf.keras.Input((6, 6, 2))
+    x = QActivation("quantized_relu(8,0)")(inputs)
+    y = QConv2D(2, 3, padding="same", kernel_quantizer=DFP(bits=4), name="conv_in_branch")(x)
+    model = tf.keras.Model(inputs, tf.keras.layers.Flatten()(tf.keras.layers.Add(name="add")([x, y])))
+    with pytest.raises(ValueError, match=r"layer 'conv_in_branch': a convolution or pooling inside a branch"):
+        keras_wc.rtl.convert(model, tmp_path / "design")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_product_of_two_signals_is_refused_by_name(tmp_path):
     inputs = tf.keras.Input((8,))
     x = QActivation("quantized_relu(8,0)")(inputs)
-    y = tf.keras.layers.Add(name="add")([QDense(4, kernel_quantizer=DFP(bits=4), name="a")(x),
-                                         QDense(4, kernel_quantizer=DFP(bits=4), name="b")(x)])
-    with pytest.raises(ValueError, match=r"layer '(b|add)'"):
+    y = tf.keras.layers.Multiply(name="mul")([QDense(4, kernel_quantizer=DFP(bits=4), name="a")(x),
+                                              QDense(4, kernel_quantizer=DFP(bits=4), name="b")(x)])
+    with pytest.raises(ValueError, match=r"layer 'mul': a multiply merge"):
         keras_wc.rtl.convert(tf.keras.Model(inputs, y), tmp_path / "design")
 
 

@@ -21,19 +21,19 @@ per handshake through line buffers (:mod:`.stream`), the rest compute on whole s
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple, Union
+from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
 import numpy as np
 
 from ..datapath.formats import format_text
 from ..datapath.specs import LayerSpec
 from ..output_folder import staged_output_dir
-from .layers import EMITTERS, PASSTHROUGH, check_supported
+from .layers import PASSTHROUGH, check_supported, emit_layer
 from .modules import Bus, LayerModule, Pipeline, identifier, layer_module, testbench, top_module
 from .stream import Window, stream_module
-from .netlist import Signal
+from .netlist import Netlist, Signal
 
 PathLike = Union[str, Path]
 #: the architectures the generator emits (``strategy``)
@@ -174,23 +174,105 @@ def map_shape(shape: Tuple[int, ...]) -> Tuple[Tuple[int, int], int]:
     return ((1,) * (2 - len(spatial)) + spatial), int(shape[-1])
 
 
-def stream_layer(spec: LayerSpec, module: str, pixel: Bus) -> LayerModule:
-    """A streaming module: a convolution or pooling behind its line buffer, or a per-pixel layer."""
+def stream_window(spec: LayerSpec, fill: int = 0) -> Window:
+    """The window a streaming module slides: a convolution's or pooling's, else one pixel of the
+    layer's map; ``fill``: the value shifted in at padding positions."""
     if windowed(spec):
         g = spec.geometry
-        fill = min(e.lo for e in pixel.elements) if getattr(spec, "op", "") == "max" else 0  # never wins a max
-        window = Window(g.in_hw, g.kernel_size, g.strides, g.pad, g.out_hw, fill)
-    else:
-        hw_shape, _ = map_shape(spec.output_shape)
-        window = Window(hw_shape, out_hw=hw_shape)
-    return stream_module(spec.name, module, pixel, window, lambda values, net: EMITTERS[spec.kind](spec, values, net))
+        return Window(g.in_hw, g.kernel_size, g.strides, g.pad, g.out_hw, fill)
+    hw_shape, _ = map_shape(spec.output_shape)
+    return Window(hw_shape, out_hw=hw_shape)
+
+
+def window_fill(spec: LayerSpec, pixel: Bus) -> int:
+    """The padding value of a layer's window: 0, or for max pooling one that never wins a max."""
+    return min(e.lo for e in pixel.elements) if getattr(spec, "op", "") == "max" else 0
+
+
+def stream_layer(spec: LayerSpec, module: str, pixel: Bus) -> LayerModule:
+    """A streaming module: a convolution or pooling behind its line buffer, or a per-pixel layer."""
+    return stream_module(spec.name, module, pixel, stream_window(spec, window_fill(spec, pixel)),
+                         group_emitter([spec], spec.inputs[0]))
+
+
+def branch_groups(specs: List[LayerSpec], source: str) -> List[List[LayerSpec]]:
+    """The layers after ``source`` cut where a single value is live: one layer per group along a
+    chain, one group from a fork to the merge that closes it (a branch and its merge).
+
+    Raises:
+        ValueError: a layer reading a value from before ``source`` (the float input), or a value no
+            later layer reads (a second model output).
+
+    Example:
+        >>> [[s.name for s in g] for g in branch_groups(specs_of_fc1_then_fc2_plus_fc1, "fc1")]
+        [['fc2', 'add']]
+    """
+    last_read = {name: i for i, spec in enumerate(specs) for name in spec.inputs}
+    groups: List[List[LayerSpec]] = []
+    current: List[LayerSpec] = []
+    known = {source}
+    for i, spec in enumerate(specs):
+        outside = [name for name in spec.inputs if name not in known]
+        if outside:
+            raise ValueError(f"layer {spec.name!r}: reads {outside[0]!r}, before the hardware input {source!r}; "
+                             "keras_wc.rtl emits models whose layers all follow their hardware input")
+        known.add(spec.name)
+        current.append(spec)
+        if spec.name not in last_read and i + 1 < len(specs):
+            raise ValueError(f"layer {spec.name!r}: no later layer reads its output (a second model output); "
+                             "keras_wc.rtl emits models with one output")
+        live = [name for name in known if last_read.get(name, len(specs)) > i]
+        if live == [spec.name]:
+            groups.append(current)
+            current = []
+    return groups
+
+
+def group_emitter(group: List[LayerSpec], source: str) -> Callable[[List[Signal], Netlist], List[Signal]]:
+    """``(values of source, netlist) -> values of the group's last layer``, every layer of the group
+    emitted into the one netlist (a single layer: just its emitter)."""
+    def emit(values: List[Signal], net: Netlist) -> List[Signal]:
+        computed = {source: values}
+        for spec in group:
+            inputs = [computed[name] for name in spec.inputs]
+            computed[spec.name] = inputs[0] if spec.kind in PASSTHROUGH else emit_layer(spec, inputs, net)
+        return computed[group[-1].name]
+    return emit
+
+
+def fused_module(group: List[LayerSpec], module: LayerModule) -> LayerModule:
+    """A branch's module, its layers named in its first line and in :attr:`LayerModule.fused`."""
+    if len(group) == 1:
+        return module
+    names = [spec.name for spec in group]
+    note = f"// one module for the branch layers {', '.join(names[:-1])} and their merge {names[-1]}\n"
+    return replace(module, text=note + module.text, fused=tuple(names))
+
+
+def check_branch(group: List[LayerSpec], streaming: bool) -> None:
+    """Refuse a branch (a group of several layers, or a merge) the generator cannot emit as one module.
+
+    On a streamed map a branch must be per-pixel (one output pixel per input pixel): a convolution
+    or pooling inside it would need delay-matched line buffers on the other path.
+    """
+    for spec in group:
+        if streaming and spec.kind == "reshape":
+            raise ValueError(f"layer {spec.name!r}: keras_wc.rtl does not reshape a streamed map inside a branch")
+        if streaming and windowed(spec) and not stream_window(spec).trivial:
+            raise ValueError(f"layer {spec.name!r}: a convolution or pooling inside a branch of a streamed map is not "
+                             "emitted by keras_wc.rtl yet (a branch there is per-pixel: activations, "
+                             "BatchNormalization, 1x1 convolutions, merges); keras_wc.hls.convert emits it as HLS")
+        if streaming and spec.kind == "merge" and spec.op == "concatenate" \
+                and spec.axis != len(spec.output_shape) - 1:
+            raise ValueError(f"layer {spec.name!r}: keras_wc.rtl concatenates streamed maps on their channels only")
 
 
 def build_modules(specs: List[LayerSpec], strategy: Optional[str] = None) -> Pipeline:
     """The design's modules, checked before anything is written (see :class:`~.modules.Pipeline`).
 
     Layers before the first Flatten stream (one pixel per handshake) when a convolution or a
-    pooling is among them; the rest compute on whole samples.
+    pooling is among them; the rest compute on whole samples. A branch and the merge that closes
+    it (:func:`branch_groups`) are one module: its layers combinational, one register stage.
 
     Raises:
         ValueError: an unsupported strategy or layer (named), a model that computes nothing, or
@@ -203,6 +285,7 @@ def build_modules(specs: List[LayerSpec], strategy: Optional[str] = None) -> Pip
     rest = specs[specs.index(hw) + 1:]
     for spec in rest:
         check_supported(spec)
+    groups = branch_groups(rest, hw.name)
     flat = next((i for i, s in enumerate(rest) if len(s.output_shape) == 1), len(rest))
     streaming = any(windowed(s) for s in rest[:flat + 1])
     elements = input_elements(hw)
@@ -211,12 +294,11 @@ def build_modules(specs: List[LayerSpec], strategy: Optional[str] = None) -> Pip
     layers: List[LayerModule] = []
     collected = 0
     previous = hw.name
-    for spec in rest:
-        if len(spec.inputs) != 1 or spec.inputs[0] != previous:
-            raise ValueError(f"layer {spec.name!r}: keras_wc.rtl emits chains of layers (one input each, "
-                             "the layer before it)")
-        previous = spec.name
-        if spec.kind in PASSTHROUGH:
+    for group in groups:
+        spec = group[-1]
+        if len(group) > 1 or spec.kind == "merge":
+            check_branch(group, streaming and not collected)
+        elif spec.kind in PASSTHROUGH:
             if streaming and not collected:
                 if len(spec.output_shape) != 1 and spec.kind == "reshape":
                     raise ValueError(f"layer {spec.name!r}: keras_wc.rtl reshapes a streamed map only by "
@@ -224,23 +306,28 @@ def build_modules(specs: List[LayerSpec], strategy: Optional[str] = None) -> Pip
                 if len(spec.output_shape) == 1:  # the Flatten: gather the map into one sample
                     collected = int(np.prod(spec.output_shape)) // len(bus.elements)
                     bus = Bus(bus.elements * collected)
+            previous = spec.name
             continue
         name = identifier(spec.name, [m.module for m in stream_modules + layers])
+        emit = group_emitter(group, previous)
+        previous = spec.name
         if streaming and not collected:
-            if spec.kind == "compressed" and spec.geometry.kind == "dense":
-                raise ValueError(f"layer {spec.name!r}: a Dense layer on a map (not flattened) is not emitted by "
+            dense = [s for s in group if s.kind == "compressed" and s.geometry.kind == "dense"]
+            if dense:
+                raise ValueError(f"layer {dense[0].name!r}: a Dense layer on a map (not flattened) is not emitted by "
                                  "keras_wc.rtl")
-            module = stream_layer(spec, name, bus)
+            window = stream_window(spec, fill=window_fill(spec, bus))
+            module = fused_module(group, stream_module(spec.name, name, bus, window, emit))
             stream_modules.append(module)
             bus = module.outputs
             if len(spec.output_shape) == 1:  # a global pooling: one pixel per sample
                 collected = 1
             continue
-        if windowed(spec):
-            raise ValueError(f"layer {spec.name!r}: keras_wc.rtl emits convolutions and pooling before the "
+        windows = [s for s in group if windowed(s)]
+        if windows:
+            raise ValueError(f"layer {windows[0].name!r}: keras_wc.rtl emits convolutions and pooling before the "
                              "model's Flatten only")
-        module = layer_module(spec.name, name, bus,
-                              lambda values, net, spec=spec: EMITTERS[spec.kind](spec, values, net))
+        module = fused_module(group, layer_module(spec.name, name, bus, emit))
         layers.append(module)
         bus = module.outputs
     if not stream_modules and not layers:
@@ -318,7 +405,8 @@ def write_design(folder: Path, top: str, specs: List[LayerSpec], pipeline: Pipel
                    "word_bits": output_word},
         "architecture": "Latency: weights as constants; layers before the Flatten stream one pixel per handshake "
                         "through line buffers, the rest compute on whole samples, one register stage per layer",
-        "layers": [{"layer": m.layer, "module": m.module, "streaming": m.module in streaming,
+        "layers": [{"layer": m.layer, "fused_layers": list(m.fused or (m.layer,)), "module": m.module,
+                    "streaming": m.module in streaming,
                     "inputs": len(m.inputs.elements), "outputs": len(m.outputs.elements),
                     "input_slot_bits": m.inputs.slot, "output_slot_bits": m.outputs.slot,
                     "line_buffer_bits": m.buffer_bits, "full_multiplications": m.multipliers,

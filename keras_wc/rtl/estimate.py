@@ -84,8 +84,7 @@ def layer_twin(spec) -> LayerModule:
         >>> estimate_module(layer_twin(spec))["DSP"]
         16
     """
-    from .design import map_shape, stream_layer, windowed
-    from .layers import EMITTERS
+    from .design import group_emitter, map_shape, stream_layer, windowed
     from .modules import layer_module
     from .netlist import Signal
 
@@ -94,7 +93,7 @@ def layer_twin(spec) -> LayerModule:
     bus = Bus([Signal(f"in_{i}", int(fmt.min_int), int(fmt.max_int)) for i in range(channels)])
     if windowed(spec):
         return stream_layer(spec, "twin", bus)
-    return layer_module(spec.name, "twin", bus, lambda values, net: EMITTERS[spec.kind](spec, values, net))
+    return layer_module(spec.name, "twin", bus, group_emitter([spec], spec.inputs[0]))
 
 
 def estimate_design(design) -> Dict[str, Dict[str, int]]:

@@ -9,7 +9,10 @@ arithmetic is the emulator's (:mod:`keras_wc.emulate.layers`), step for step:
   by ``D`` (a reciprocal multiplication), a folded BatchNormalization;
 * ``quantize`` (a QActivation on integers): round half to even, saturate;
 * ``relu``; ``affine`` (a standalone BatchNormalization): ``x * multiplier + offset``;
-* ``pool``: a window's max, or its sum (divided by an odd pixel count for an average that divides).
+* ``pool``: a window's max, or its sum (divided by an odd pixel count for an average that divides);
+* ``merge`` (Add, Subtract, Average, Maximum, Minimum, Concatenate): the inputs shifted onto the
+  common grid, then element-wise sums, differences, comparator selections, or the values in order
+  (:func:`emit_layer` gives it every input; the other emitters take one).
 
 Convolutions and pooling get their window's values from a streaming module (:mod:`.stream`).
 
@@ -23,7 +26,7 @@ from typing import Callable, Dict, List, Optional
 
 import numpy as np
 
-from ..datapath.specs import AffineSpec, CompressedSpec, LayerSpec, PoolSpec, QuantizeSpec, Scaling
+from ..datapath.specs import AffineSpec, CompressedSpec, LayerSpec, MergeSpec, PoolSpec, QuantizeSpec, Scaling
 from ..methods import method_of
 from .netlist import Netlist, Signal
 
@@ -46,7 +49,10 @@ def check_supported(spec: LayerSpec) -> None:
     """
     emitted = ("Dense/Conv1D/Conv2D/DepthwiseConv2D of every method and QKeras quantized_bits, max pooling, "
                "average pooling over windows of one pixel count, a power of two or odd, QActivation, ReLU, "
-               "BatchNormalization, Flatten, Dropout")
+               "BatchNormalization, Add/Subtract/Average/Maximum/Minimum/Concatenate, Flatten, Dropout")
+    if isinstance(spec, MergeSpec) and spec.op not in (*MERGE_EMITTERS, "concatenate"):
+        raise ValueError(f"layer {spec.name!r}: a {spec.op} merge (a product of two signals) is not emitted by "
+                         f"keras_wc.rtl yet (it emits {emitted}); keras_wc.hls.convert emits it as HLS")
     if spec.kind == "pool" and spec.divide and pool_divisor(spec) is None:
         raise ValueError(f"layer {spec.name!r}: average pooling whose windows hold different pixel counts (padding) "
                          f"or an even count that is not a power of two is not emitted by keras_wc.rtl yet (it emits "
@@ -55,7 +61,7 @@ def check_supported(spec: LayerSpec) -> None:
         raise ValueError(f"layer {spec.name!r}: method {spec.encoding.method!r} defines no scaled_sums (nor "
                          f"weight_integers), the constant sums keras_wc.rtl builds a layer from; "
                          f"keras_wc.hls.convert emits it as HLS")
-    if spec.kind not in EMITTERS and spec.kind not in PASSTHROUGH:
+    if spec.kind not in EMITTERS and spec.kind not in PASSTHROUGH and spec.kind != "merge":
         raise ValueError(f"layer {spec.name!r}: a {spec.kind} layer is not emitted by keras_wc.rtl yet "
                          f"(it emits {emitted}); keras_wc.hls.convert emits it as HLS")
 
@@ -132,6 +138,50 @@ def pool(spec: PoolSpec, x: Elements, net: Netlist) -> Elements:
     return outputs
 
 
+def concatenation_order(spec: MergeSpec, sizes: List[int]) -> List[int]:
+    """Where each output value of a concatenation comes from, as indices into the inputs' values
+    laid end to end (C order, ``spec.axis`` of ``spec.output_shape``; ``sizes``: each input's count,
+    a whole sample's or one pixel's).
+
+    Example:
+        >>> concatenation_order(concat_of_two_2x1_maps_on_channels, [2, 2])   # (2, 2) out, axis 1
+        [0, 2, 1, 3]
+    """
+    shape = tuple(int(d) for d in spec.output_shape)
+    inner = int(np.prod(shape[spec.axis + 1:]))
+    outer = sum(sizes) // (shape[spec.axis] * inner)
+    starts = np.cumsum([0] + sizes[:-1])
+    order: List[int] = []
+    for block in range(outer):
+        for start, size in zip(starts, sizes):
+            run = size // outer
+            order.extend(range(int(start) + block * run, int(start) + (block + 1) * run))
+    return order
+
+
+def merge(spec: MergeSpec, inputs: List[Elements], net: Netlist) -> Elements:
+    """Add, Subtract, Average (the sum, one bit finer), Maximum, Minimum or Concatenate of the inputs,
+    each first shifted left onto the common grid."""
+    aligned = [[net.shift_left(value, shift) for value in x] for x, shift in zip(inputs, spec.shifts)]
+    if spec.op == "concatenate":
+        values = [value for x in aligned for value in x]
+        return [values[i] for i in concatenation_order(spec, [len(x) for x in aligned])]
+    return [MERGE_EMITTERS[spec.op](net, list(column)) for column in zip(*aligned)]
+
+
+#: element-wise merge ops: ``(netlist, the inputs' values at one position) -> the output value``
+MERGE_EMITTERS: Dict[str, Callable[[Netlist, Elements], Signal]] = {
+    "add": Netlist.sum, "average": Netlist.sum, "maximum": Netlist.maximum, "minimum": Netlist.minimum,
+    "subtract": lambda net, values: net.add(values[0], values[1], subtract=True),
+}
+
 EMITTERS: Dict[str, Callable[[LayerSpec, Elements, Netlist], Elements]] = {
     "compressed": compressed, "quantize": quantize, "relu": relu, "affine": affine, "pool": pool,
 }
+
+
+def emit_layer(spec: LayerSpec, inputs: List[Elements], net: Netlist) -> Elements:
+    """A layer's output elements from its inputs' (one list per entry of ``spec.inputs``)."""
+    if spec.kind == "merge":
+        return merge(spec, inputs, net)
+    return EMITTERS[spec.kind](spec, inputs[0], net)

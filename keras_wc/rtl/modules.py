@@ -78,6 +78,8 @@ class LayerModule:
         saturate_bits: widths of its saturations, summed.
         streaming: whether it is a streaming module (pixel handshakes, :mod:`.stream`).
         products: ``(operand width, constant width)`` of each full multiplication.
+        fused: the Keras layers of a branch module (a branch and its merge, ``layer`` the merge), in
+            order; empty for a single layer's module.
     """
 
     layer: str
@@ -94,6 +96,7 @@ class LayerModule:
     saturate_bits: int = 0
     products: Tuple[Tuple[int, int], ...] = ()
     streaming: bool = False
+    fused: Tuple[str, ...] = ()
 
     @classmethod
     def of(cls, layer: str, module: str, text: str, inputs: Bus, outputs: Bus, net: Netlist,
@@ -122,7 +125,7 @@ def layer_module(layer: str, module: str, inputs: Bus, emit) -> LayerModule:
         layer: the Keras layer name (a comment in the file).
         module: the Verilog module name.
         inputs: the input bus.
-        emit: ``(elements, netlist) -> elements`` (a :data:`.layers.EMITTERS` entry, bound to its spec).
+        emit: ``(elements, netlist) -> elements`` (:func:`.design.group_emitter`: a layer's emitter, or a branch's).
     """
     net = Netlist()
     slot = inputs.slot

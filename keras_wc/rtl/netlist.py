@@ -27,7 +27,7 @@ Example:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Dict, List, Sequence, Tuple
+from typing import Callable, Dict, List, Sequence, Tuple
 
 
 def signed_width(lo: int, hi: int) -> int:
@@ -289,10 +289,19 @@ class Netlist:
 
     def maximum(self, terms: Sequence[Signal]) -> Signal:
         """The largest of ``terms``: a balanced tree of comparators."""
+        return self._extreme(terms, ">", max)
+
+    def minimum(self, terms: Sequence[Signal]) -> Signal:
+        """The smallest of ``terms``: a balanced tree of comparators."""
+        return self._extreme(terms, "<", min)
+
+    def _extreme(self, terms: Sequence[Signal], comparison: str, pick: Callable[[int, int], int]) -> Signal:
+        """A balanced tree of ``(a comparison b) ? a : b`` selections over ``terms``."""
         level = list(terms)
         while len(level) > 1:
-            level = [self._operation(f"({level[i].name} > {level[i + 1].name}) ? {level[i].name} : {level[i + 1].name}",
-                                     max(level[i].lo, level[i + 1].lo), max(level[i].hi, level[i + 1].hi), "select")
+            level = [self._operation(f"({level[i].name} {comparison} {level[i + 1].name}) ? {level[i].name} : "
+                                     f"{level[i + 1].name}", pick(level[i].lo, level[i + 1].lo),
+                                     pick(level[i].hi, level[i + 1].hi), "select")
                      if i + 1 < len(level) else level[i] for i in range(0, len(level), 2)]
         return level[0]
 
