@@ -19,6 +19,7 @@ ACT = "quantized_relu(8,3)"
 METHODS = {
     "swc_fixed": lambda conv: SWC(sw_bits=4, group="kernel" if conv else 8),
     "swc_po2": lambda conv: SWC(sw_bits=3, group="kernel" if conv else 8, sw_format="po2"),
+    "swc_folded": lambda conv: SWC(sw_bits=4, group="filter", fold_denominator=True),
     "dfp": lambda conv: DFP(bits=6),
     "dfp_channel": lambda conv: DFP(bits=5, per_channel=True),
     "po2": lambda conv: Po2(bits=4),

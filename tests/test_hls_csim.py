@@ -29,6 +29,7 @@ INPUT_FORMAT = "ufixed<8,0>"
 METHODS = {
     "swc_fixed": lambda conv: SWC(sw_bits=4, group="kernel" if conv else 5),
     "swc_po2": lambda conv: SWC(sw_bits=3, group="kernel" if conv else 7, sw_format="po2"),
+    "swc_folded": lambda conv: SWC(sw_bits=5, group="kernel" if conv else 6, fold_denominator=True),
     "poly1": lambda conv: PolyApprox(degree=1, levels=16, group="filter"),
     "poly2": lambda conv: PolyApprox(degree=2, levels=16, group="filter"),
     "dfp": lambda conv: DFP(bits=6),

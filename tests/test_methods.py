@@ -72,6 +72,7 @@ def test_custom_objects_cover_every_registered_quantizer():
 SCALED_SUM_QUANTIZERS = {
     "swc_fixed": lambda: SWC(sw_bits=4, group="kernel"),
     "swc_po2": lambda: SWC(sw_bits=3, sw_format="po2", group="filter"),
+    "swc_folded": lambda: SWC(sw_bits=4, group="kernel", fold_denominator=True),
     "poly_linear": lambda: PolyApprox(degree=1, levels=8, group="filter"),
     "poly_quadratic_layer": lambda: PolyApprox(degree=2, levels=4),
     "dfp": lambda: DFP(bits=6, per_channel=True),

@@ -179,3 +179,36 @@ def test_frozen_maw_stays_while_scaling_weights_move(rng):
 def test_bad_frozen_maw_is_a_clear_error():
     with pytest.raises(ValueError, match="frozen_maw"):
         SWC(group=4, frozen_maw=[0.5, -1.0])
+
+
+@pytest.mark.parametrize("sw_bits, group", [(4, "kernel"), (3, "filter"), (5, 6)])
+def test_folded_denominator_stores_maw_over_d_and_divides_by_nothing(sw_bits, group, rng):
+    """fold_denominator=True: the same codes, the MAW stored as M/D on its own grid, no division by D."""
+    from keras_wc.methods import method_of
+
+    w = rng.standard_normal((3, 3, 4, 5)).astype(np.float32)
+    plain, folded = SWC(sw_bits=sw_bits, group=group), SWC(sw_bits=sw_bits, group=group, fold_denominator=True)
+    unfolded_encoding, encoding = plain.encode(w), folded.encode(w)
+    np.testing.assert_array_equal(encoding.arrays["codes"], unfolded_encoding.arrays["codes"])
+    d = 2 ** (sw_bits - 1) - 1
+    maw = unfolded_encoding.arrays["maw"] / 2.0 ** unfolded_encoding.params["maw_frac"]  # M on its own grid
+    stored = encoding.arrays["maw"] / 2.0 ** encoding.params["maw_frac"]
+    np.testing.assert_allclose(stored, maw / d, rtol=2.0 ** -(folded.maw_bits - 2))
+    assert encoding.arrays["maw"].max() >= 2 ** (folded.maw_bits - 1)  # the grid fits M/D, not M
+    method = method_of(encoding)
+    assert method.denominator(encoding) == 1 and method.denominator(unfolded_encoding) == d
+    live_groups = int(np.count_nonzero((encoding.arrays["codes"] != 0).any(axis=2) & (encoding.arrays["maw"] != 0)))
+    assert method.cost(encoding).full_mults == live_groups  # one per group, no reciprocal
+    assert method.cost(unfolded_encoding).full_mults == live_groups + 5
+    # the fake-quantized weights are M' * c exactly, within the MAW's precision of the unfolded ones
+    np.testing.assert_array_equal(folded(w).numpy(), folded.decode(encoding))
+    np.testing.assert_allclose(folded(w).numpy(), plain(w).numpy(), atol=np.abs(w).max() * 2.0 ** -12)
+    assert SWC.from_config(folded.get_config()).fold_denominator
+    assert "fold_denominator" not in plain.get_config()
+
+
+def test_folded_denominator_is_for_the_fixed_format_only():
+    with pytest.raises(ValueError, match="fold_denominator=True: allowed only with sw_format='fixed'"):
+        SWC(sw_format="po2", fold_denominator=True)
+    with pytest.raises(ValueError, match="fold_denominator"):
+        SWC(fold_denominator="yes")

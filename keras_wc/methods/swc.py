@@ -1,7 +1,8 @@
 """SWC: per-group MAW times low-bit scaling weights (docs/methods.md, "SWC").
 
 Fixed format: ``P_g = sum c_i x_i``, ``A = sum_g M_g P_g``, result ``round(A / D)`` with
-``D = 2**(sw_bits-1) - 1``. Po2 format: the scaling weights are ``sign * 2**-j`` (code
+``D = 2**(sw_bits-1) - 1`` (``Encoding.params["sw_folded"]``: ``M_g`` already holds ``1 / D``,
+no division). Po2 format: the scaling weights are ``sign * 2**-j`` (code
 ``sign*(j+1)``), so ``P_g = sum sign_i (x_i << (J - j_i))`` with ``J = 2**(sw_bits-1) - 2``
 and no division. Either way one full multiplication (by ``M_g``) per live group.
 """
@@ -47,7 +48,9 @@ class SWCMethod(Method):
         return per_output(int(encoding.params["maw_frac"]) + extra, encoding.layout.n_out)
 
     def denominator(self, encoding: Encoding) -> int:
-        return 1 if encoding.params["sw_po2"] else denominator_for(encoding.params["sw_bits"])
+        if encoding.params["sw_po2"] or encoding.params.get("sw_folded", False):
+            return 1
+        return denominator_for(encoding.params["sw_bits"])
 
     def gains(self, encoding: Encoding) -> Gains:
         return group_gain(self._multipliers(encoding), encoding.arrays["maw"])
@@ -71,7 +74,7 @@ class SWCMethod(Method):
 
         The fixed format adds one division by ``D`` per output unit, done as a multiplication by a
         reciprocal constant (``hls/sqnap_common.h`` ``div_round_odd``: no divider) and counted as one
-        full multiplication; none when ``D == 1`` (po2).
+        full multiplication; none when ``D == 1`` (po2, or ``1 / D`` folded into the MAW).
         """
         codes, maw = encoding.arrays["codes"], encoding.arrays["maw"]
         live = codes != 0

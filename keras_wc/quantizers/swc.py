@@ -10,7 +10,10 @@ Follows the abstract: per-group MAW times low-bit SWs, pruning of small SWs, one
 multiplication per group. This project's choices (constructor arguments): the MAW is an
 *unsigned fixed-point* integer of ``maw_bits`` with one fractional length per layer (chosen
 so the layer's largest MAW fits); the grid of ``s`` (``sw_format``); the pruning rule is
-applied to the *rounded* scaling weight.
+applied to the *rounded* scaling weight; with ``fold_denominator=True`` the fixed format's
+``1 / D`` is folded into the stored MAW (``M_g' = M_g / D`` on the MAW grid, the ``M_g'`` of
+the datapath above), so the layer needs no division by ``D`` — one full multiplication per
+group and nothing else.
 
 Training controls (``tf.Variable``s, changed by callbacks without retracing):
 
@@ -101,6 +104,10 @@ class SWC(BitWidthControl, CompressionQuantizer):
             only), ``"filter"`` (whole fan-in) or an int group size.
         sw_format: ``"fixed"`` — ``s = c / (2**(sw_bits-1) - 1)``, so the MAW itself is
             exact; ``"po2"`` — ``s`` in ``{0, +-1, +-1/2, ..., +-2**-(2**(sw_bits-1)-2)}``.
+        fold_denominator: fixed format only: store ``M_g / D`` (rounded to ``maw_bits`` with its
+            own fractional length) instead of ``M_g``, so ``w = M_g' * c`` and the datapath
+            divides by nothing (this project's choice; ``False`` keeps ``M_g`` exact and divides
+            each output by ``D`` with one reciprocal multiplication).
         prune_threshold: scaling weights with ``|s| <`` this (after rounding) become 0,
             in ``[0, 1)``. A training control (see :class:`GradualPruning`).
         kernel_layout: ``"auto"`` or ``"depthwise"``.
@@ -119,6 +126,7 @@ class SWC(BitWidthControl, CompressionQuantizer):
         >>> layer = QConv2D(16, 5, kernel_quantizer=SWC(sw_bits=4, group="kernel"))
         >>> q = SWC(sw_bits=6, maw_bits=12, group=4); q.sw_bits = 4; q.get_config()["sw_bits"]
         4
+        >>> SWC(sw_bits=4, group="filter", fold_denominator=True)   # no division by D = 7
     """
 
     method = "swc"
@@ -127,13 +135,16 @@ class SWC(BitWidthControl, CompressionQuantizer):
 
     def __init__(self, sw_bits: int = 4, maw_bits: int = 16, group: GroupSpec = "kernel",
                  sw_format: str = "fixed", prune_threshold: float = 0.0, kernel_layout: str = "auto",
-                 frozen_maw: Optional[Sequence[float]] = None):
+                 frozen_maw: Optional[Sequence[float]] = None, fold_denominator: bool = False):
         super().__init__(kernel_layout)
         sw_bits = require_int("sw_bits", sw_bits, *self.bits_range)
         self.maw_bits = require_int("maw_bits", maw_bits, sw_bits, 24)
         self._init_bits(sw_bits)
         self.group = check_group(group, self.group_choices)
         self.sw_format = require_choice("sw_format", sw_format, ("fixed", "po2"))
+        self.fold_denominator = require_bool("fold_denominator", fold_denominator)
+        if self.fold_denominator and self.sw_format != "fixed":
+            raise ValueError("fold_denominator=True: allowed only with sw_format='fixed' (po2 divides by nothing)")
         self._add_control("prune_threshold", prune_threshold, _check_threshold)
         self._add_control("frozen", False, functools.partial(require_bool, "frozen"), tf.bool)
         self._maw = tf.Variable(tf.zeros([0], tf.float32), shape=tf.TensorShape(None), trainable=False,
@@ -221,12 +232,13 @@ class SWC(BitWidthControl, CompressionQuantizer):
     def _encode_grouped(self, grouped: tf.Tensor, layout: FanInLayout):
         magnitude = tf.abs(grouped)
         maw = self._group_maw(magnitude, layout)
-        frac = unsigned_format_for(tf.reduce_max(maw), self.maw_bits)
-        maw_int = quantize_unsigned(maw, frac, self.maw_bits)
+        bits = self._control("bits")
+        stored = maw / tf.cast(denominator_for(bits), tf.float32) if self.fold_denominator else maw
+        frac = unsigned_format_for(tf.reduce_max(stored), self.maw_bits)
+        maw_int = quantize_unsigned(stored, frac, self.maw_bits)
         safe_maw = tf.where(maw > 0, maw, tf.ones_like(maw))[..., None]
         scaling = tf.where(maw[..., None] > 0, grouped / safe_maw, tf.zeros_like(grouped))
         threshold = self._control("prune_threshold")
-        bits = self._control("bits")
         if self.sw_format == "fixed":
             denominator = tf.cast(denominator_for(bits), tf.float32)
             codes = tf.clip_by_value(tf.round(scaling * denominator), -denominator, denominator)
@@ -234,6 +246,8 @@ class SWC(BitWidthControl, CompressionQuantizer):
         else:
             codes = self._po2_codes(scaling, threshold, bits)
         params = {"maw_frac": frac, "sw_bits": bits, "sw_po2": self.sw_format == "po2"}
+        if self.fold_denominator:  # only then, so unfolded encodings keep their keys
+            params["sw_folded"] = True
         return {"codes": tf.cast(codes, tf.int32), "maw": maw_int}, params
 
     @staticmethod
@@ -257,9 +271,11 @@ class SWC(BitWidthControl, CompressionQuantizer):
         maw = ops.cast(arrays["maw"], "int32")[..., None]
         frac = params["maw_frac"]
         if self.sw_format == "fixed":
+            numerator = ops.cast(maw * codes, "float32")
+            if params.get("sw_folded", False):
+                return numerator / ops.pow2(frac)
             if sw_bits is None:
                 sw_bits = self._control("bits") if ops is TF else self.sw_bits
-            numerator = ops.cast(maw * codes, "float32")
             return numerator / (ops.pow2(frac) * ops.cast(denominator_for(sw_bits), "float32"))
         shift = ops.where(codes < 0, -codes, codes) - 1
         signed_maw = ops.where(codes < 0, -maw, maw)
@@ -283,6 +299,8 @@ class SWC(BitWidthControl, CompressionQuantizer):
         config = {"sw_bits": self.sw_bits, "maw_bits": self.maw_bits, "group": self.group,
                   "sw_format": self.sw_format, "prune_threshold": self.get_control("prune_threshold"),
                   **super().get_config()}
+        if self.fold_denominator:  # only when set, so existing configs keep their keys
+            config["fold_denominator"] = True
         if self.frozen:  # only while frozen, so unfrozen configs (and encodings) keep their keys
             config["frozen_maw"] = self._maw.numpy().tolist()
         return config
@@ -290,6 +308,7 @@ class SWC(BitWidthControl, CompressionQuantizer):
     def __str__(self) -> str:
         frozen = ",frozen=True" if self.frozen else ""
         return (f"SWC(sw_bits={self.sw_bits},maw_bits={self.maw_bits},group={self.group!r},"
-                f"sw_format={self.sw_format!r},prune_threshold={self.get_control('prune_threshold')!r}{frozen})")
+                f"sw_format={self.sw_format!r},prune_threshold={self.get_control('prune_threshold')!r}"
+                f"{',fold_denominator=True' if self.fold_denominator else ''}{frozen})")
 
     __repr__ = __str__
