@@ -9,7 +9,7 @@ from typing import Any, Dict, Optional
 import numpy as np
 import tensorflow as tf
 
-from keras_wc.pipeline import Trained, train
+from keras_wc.pipeline import Trained, total_epochs, train
 from keras_wc.projects import Recipe, simulate_hls
 from keras_wc.report import compression_report
 
@@ -75,7 +75,7 @@ def run_row(row: Recipe, workload: Workload, data, seed: int, workdir: Optional[
     """
     recipe = row_recipe(row, workload, seed)
     trained = train(recipe, data)
-    epochs = recipe.training["epochs"]
+    epochs = total_epochs(recipe)
     result: Dict[str, Any] = {"row": recipe.name, "label": recipe.label, "family": recipe.benchmark["family"],
                               "seed": seed, "workload": workload.name, "epochs": epochs,
                               "seconds_per_epoch": trained.seconds / epochs, "accuracy": trained.accuracy}

@@ -13,7 +13,7 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, ClassVar, Dict, Optional, Sequence, Tuple
+from typing import Any, Callable, ClassVar, Dict, List, Optional, Sequence, Tuple
 
 from .projects import Recipe, build_model, packaged_recipe, packaged_recipes, resolve_steps, training_callbacks
 
@@ -52,7 +52,8 @@ def compile_model(model, learning_rate: float) -> None:
 
 
 def training_steps(recipe: Recipe, samples: int) -> int:
-    """Optimizer steps of the recipe's training on ``samples`` examples.
+    """Optimizer steps of the recipe's ``training.epochs`` on ``samples`` examples: the span its
+    callbacks' schedules resolve against (``training.fine_tune`` epochs come after it).
 
     Example:
         >>> training_steps(packaged_recipe("swc"), 1000)
@@ -61,12 +62,41 @@ def training_steps(recipe: Recipe, samples: int) -> int:
     return recipe.training["epochs"] * math.ceil(samples / recipe.training["batch_size"])
 
 
+def total_epochs(recipe: Recipe) -> int:
+    """Epochs of the recipe's ``fit``: ``training.epochs`` plus ``training.fine_tune.epochs``.
+
+    Example:
+        >>> total_epochs(packaged_recipe("swc", {"training": {"epochs": 8, "fine_tune": {"epochs": 4}}}))
+        12
+    """
+    fine_tune = recipe.training["fine_tune"]
+    return recipe.training["epochs"] + (fine_tune["epochs"] if fine_tune is not None else 0)
+
+
+def fine_tune_schedule(recipe: Recipe) -> List[Any]:
+    """The learning-rate callback of ``training.fine_tune`` (none without it).
+
+    The fine-tuning epochs follow ``training.epochs`` in the same ``fit``: the callbacks' schedules
+    (``of_training`` step counts) span ``training.epochs`` only, so pruning ramps and QR schedules
+    have reached their final values, and the learning rate drops to ``learning_rate *
+    learning_rate_factor`` (this project's choice of "longer fine-tuning").
+    """
+    import tensorflow as tf
+
+    fine_tune = recipe.training["fine_tune"]
+    if fine_tune is None or fine_tune["epochs"] == 0:
+        return []
+    main, rate = recipe.training["epochs"], recipe.training["learning_rate"]
+    low = rate * fine_tune["learning_rate_factor"]
+    return [tf.keras.callbacks.LearningRateScheduler(lambda epoch, _: rate if epoch < main else low)]
+
+
 def fit(model, recipe: Recipe, x, y, verbose: int = 0, extra_callbacks: Sequence[Any] = ()) -> Tuple[Any, float]:
-    """Attach the recipe's QR, compile and fit with its callbacks.
+    """Attach the recipe's QR, compile and fit with its callbacks (and its fine-tuning epochs).
 
     Args:
         model: the recipe's model (:func:`keras_wc.projects.build_model`).
-        recipe: the recipe (``training``: epochs, batch size, learning rate, qr, callbacks).
+        recipe: the recipe (``training``: epochs, batch size, learning rate, qr, callbacks, fine_tune).
         x, y: training data.
         verbose: Keras verbosity.
         extra_callbacks: callbacks run before the recipe's (timers, loggers).
@@ -80,9 +110,10 @@ def fit(model, recipe: Recipe, x, y, verbose: int = 0, extra_callbacks: Sequence
     if training["qr"] is not None:
         attach_qr(model, **training["qr"])
     compile_model(model, training["learning_rate"])
-    callbacks = list(extra_callbacks) + training_callbacks(recipe, training_steps(recipe, len(x)))
+    callbacks = (list(extra_callbacks) + training_callbacks(recipe, training_steps(recipe, len(x)))
+                 + fine_tune_schedule(recipe))
     start = time.perf_counter()
-    history = model.fit(x, y, epochs=training["epochs"], batch_size=training["batch_size"], verbose=verbose,
+    history = model.fit(x, y, epochs=total_epochs(recipe), batch_size=training["batch_size"], verbose=verbose,
                         shuffle=True, callbacks=callbacks)
     return history, time.perf_counter() - start
 

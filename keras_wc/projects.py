@@ -142,11 +142,13 @@ _PRECISION_SCALING = {"tolerance": _Key((float,), 0.10), "fine_tune_epochs": _Ke
                       "min_bits": _Key((int,), 2), "learning_rate_factor": _Key((float,), 0.1),
                       "qr_strength": _Key((float, _NONE), None)}
 _TFMOT = {"schedule": _Key((dict,), _REQUIRED, _check_schedule)}
+_FINE_TUNE = {"epochs": _Key((int,), 0), "learning_rate_factor": _Key((float,), 0.1)}
 _TRAINING = {"epochs": _Key((int,), 20), "batch_size": _Key((int,), 32), "learning_rate": _Key((float,), 0.003),
              "seed": _Key((int,), 0), "val_fraction": _Key((float,), 0.0, _check_fraction),
              "qr": _Key((dict, _NONE), None, _nested(_QR)), "callbacks": _Key((list,), [], _check_callbacks),
              "precision_scaling": _Key((dict, _NONE), None, _nested(_PRECISION_SCALING)),
-             "tfmot_pruning": _Key((dict, _NONE), None, _nested(_TFMOT))}
+             "tfmot_pruning": _Key((dict, _NONE), None, _nested(_TFMOT)),
+             "fine_tune": _Key((dict, _NONE), None, _nested(_FINE_TUNE))}
 _HLS = {"flavor": _Key((str,), "Vitis"), "io_type": _Key((str,), "io_parallel"), "reuse_factor": _Key((int,), 1),
         "project_name": _Key((str,), "myproject"), "csim_samples": _Key((int,), 100),
         "input_format": _Key((str, _NONE), None), "strategy": _Key((str, _NONE), None)}
@@ -171,7 +173,7 @@ class Recipe:
         quantizers: ``default``, per-layer ``layers``, ``bias`` (each ``{class_name, config}``,
             a QKeras string or ``None`` for float).
         training: ``epochs``, ``batch_size``, ``learning_rate``, ``seed``, ``val_fraction``,
-            ``qr``, ``callbacks``, ``precision_scaling``, ``tfmot_pruning``.
+            ``qr``, ``callbacks``, ``precision_scaling``, ``tfmot_pruning``, ``fine_tune``.
         hls: ``flavor``, ``io_type``, ``reuse_factor``, ``project_name``, ``csim_samples``, ``input_format``,
             ``strategy`` (``Latency``, ``Resource`` or ``None``: automatic per layer).
         benchmark: ``family``, ``target``, ``hardware``, ``max_step_ratio``.
@@ -300,6 +302,12 @@ def _check_training(training: Mapping[str, Any]) -> None:
     for key in ("epochs", "batch_size"):
         if training[key] < 1:
             raise ValueError(f"training.{key}={training[key]}: must be >= 1")
+    fine_tune = training["fine_tune"]
+    if fine_tune is not None and (fine_tune["epochs"] < 0 or not 0 < fine_tune["learning_rate_factor"] <= 1):
+        raise ValueError(f"training.fine_tune={dict(fine_tune)}: epochs must be >= 0 and learning_rate_factor "
+                         "in (0, 1]")
+    if fine_tune is not None and training["tfmot_pruning"] is not None:
+        raise ValueError("training.fine_tune: not with training.tfmot_pruning (TF-MOT trains alone)")
 
 
 def load_recipe(path: PathLike, overrides: Optional[Mapping[str, Any]] = None) -> Recipe:

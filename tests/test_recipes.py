@@ -85,6 +85,8 @@ def test_every_repository_recipe_loads(benchmarks):
      r"tfmot_pruning trains with TF-MOT alone"),
     ({"quantizers": {"layers": {"fc1": {"class_name": "DFP", "bits": 4}}}},
      r"unknown quantizers.layers.fc1 key\(s\) \['bits'\]"),
+    ({"training": {"fine_tune": {"epochs": -1}}}, r"training.fine_tune=.*epochs must be >= 0"),
+    ({"training": {"fine_tune": {"epochs": 2, "learning_rate_factor": 2.0}}}, r"learning_rate_factor in \(0, 1\]"),
     ({"model": {"architectur": "mlp"}}, r"unknown model key\(s\) \['architectur'\]"),
     ({"benchmark": {"hardware": "yes"}}, r"benchmark.hardware must be bool"),
 ])
@@ -130,6 +132,34 @@ def test_step_fractions_resolve_against_the_training_length():
     assert (callback.schedule.begin_step, callback.schedule.end_step) == (20, 80)
 
 
+def test_fine_tune_epochs_follow_the_schedules_at_a_lower_rate():
+    """training.fine_tune: more epochs in the same fit, the learning rate times the factor, the
+    callbacks' schedules spanning training.epochs only (the pruning ramp is over before they start)."""
+    import numpy as np
+    import tensorflow as tf
+
+    from keras_wc.pipeline import fit, total_epochs, training_steps
+
+    pruning = {"class_name": "GradualPruning", "config": {"target": 0.2, "schedule": {
+        "class_name": "PolynomialDecay", "config": {"initial_sparsity": 0.0, "final_sparsity": 0.5,
+                                                    "begin_step": 0, "end_step": {"of_training": 1.0}}}}}
+    r = recipe(training={"epochs": 2, "batch_size": 64, "learning_rate": 0.01, "callbacks": [pruning],
+                         "fine_tune": {"epochs": 3, "learning_rate_factor": 0.1}})
+    (x, y), _ = datasets.load("digits")
+    rates = []
+    model = build_model(r)
+
+    class Record(tf.keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            rates.append(float(self.model.optimizer.learning_rate.numpy()))
+
+    history, _ = fit(model, r, x, y, extra_callbacks=[Record()])
+    assert total_epochs(r) == 5 and len(history.history["loss"]) == 5
+    np.testing.assert_allclose(rates, [0.01, 0.01, 0.001, 0.001, 0.001], rtol=1e-6)
+    callback, = training_callbacks(r, training_steps(r, len(x)))
+    assert callback.schedule.end_step == 2 * -(-len(x) // 64)  # the ramp ends with training.epochs
+
+
 @pytest.mark.parametrize("name", ["swc_fixed", "tfmot90"])
 def test_benchmark_row_trains_one_epoch(benchmarks, name):
     harness = importlib.import_module("benchmarks.harness")
@@ -137,5 +167,7 @@ def test_benchmark_row_trains_one_epoch(benchmarks, name):
     rows = importlib.import_module("benchmarks.rows")
     workload = run.make_workload("lenet5_digits", "digits", "lenet5", (8, 8, 1), epochs=1, batch_size=32)
     result = harness.run_row(rows.row(name), workload, datasets.load("digits"), seed=0)
-    assert result["row"] == name and result["epochs"] == 1 and 0.0 <= result["accuracy"] <= 1.0
+    fine_tune = rows.row(name).training["fine_tune"]
+    assert result["epochs"] == 1 + (fine_tune["epochs"] if fine_tune else 0)
+    assert result["row"] == name and 0.0 <= result["accuracy"] <= 1.0
     assert result["totals"]["compression_vs_float32"] > 0
