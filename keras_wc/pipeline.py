@@ -148,7 +148,8 @@ def _scale_precision(model, recipe: Recipe, train_split, validation) -> Dict[str
     strength = scaling["qr_strength"] if scaling["qr_strength"] is not None else training["qr"]["strength"]
     compile_model(model, training["learning_rate"] * scaling["learning_rate_factor"])
     return scale_precision(model, train_split, validation, tolerance=scaling["tolerance"],
-                           fine_tune_epochs=scaling["fine_tune_epochs"], min_bits=scaling["min_bits"],
+                           fine_tune_epochs=scaling["fine_tune_epochs"], patience=scaling["patience"],
+                           min_bits=scaling["min_bits"],
                            qr_strength=strength, batch_size=training["batch_size"])
 
 

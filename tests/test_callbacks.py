@@ -114,6 +114,26 @@ def test_scale_precision_lowers_bits_and_reports_true_ratio(digits):
     assert result["done"]
 
 
+@pytest.mark.parametrize("patience, kept", [(2, True), (1, False)])
+def test_precision_scaling_patience_gives_a_step_more_rounds(digits, monkeypatch, patience, kept):
+    """A step over the budget is measured again after each extra round: with the scripted accuracies
+    0.8, 0.8, 0.9 (reference 0.9) it is kept on the third measurement, reverted with patience 1."""
+    import keras_wc.callbacks.precision as precision
+
+    x, y, _, _ = digits
+    model = _model([DFP(bits=3), DFP(bits=8)])
+    model.compile(tf.keras.optimizers.Adam(1e-3), tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    script = iter([0.9, 0.8, 0.8, 0.9] + [0.9] * 20)
+    monkeypatch.setattr(precision, "accuracy", lambda *args, **kwargs: next(script))
+    result = scale_precision(model, (x[:64], y[:64]), (x[:8], y[:8]), tolerance=0.10, fine_tune_epochs=1,
+                             min_bits=2, patience=patience, layers=["l0"])
+    first = result["trials"][0]
+    assert first["layer"] == "l0" and first["bits"] == 2 and first["rounds"] == patience + 1
+    assert first["kept"] is kept and result["bits"]["l0"] == (2 if kept else 3)
+    with pytest.raises(ValueError, match="patience=-1: must be >= 0"):
+        scale_precision(model, (x[:64], y[:64]), (x[:8], y[:8]), patience=-1, layers=["l0"])
+
+
 def test_scale_precision_lowers_swc_sw_bits_on_digits(digits):
     x, y, x_test, y_test = digits
     model = _model([SWC(sw_bits=6, maw_bits=12, group=8), SWC(sw_bits=6, maw_bits=12, group=8)])

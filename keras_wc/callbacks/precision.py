@@ -6,8 +6,10 @@ the drop from the reference accuracy (measured before any change) is at most
 ``tolerance`` percentage points, otherwise restore the layer's bits and weights and move on
 to the next layer. Follows the abstract: layer-wise precision scaling with QR fine-tuning
 and an accuracy-drop budget (0.10 points in the paper). This project's choices: one bit
-per trial, the largest-first order, the revert of the weights on a rejected step, and
-stopping ``fit`` once every layer is settled.
+per trial, the largest-first order, the revert of the weights on a rejected step, stopping
+``fit`` once every layer is settled, and ``patience``: a step over the budget gets that many
+more rounds of ``fine_tune_epochs`` (measured after each) before it is reverted — on a
+validation split of 1,000 images the budget is one image, within the noise of one epoch.
 
 The search runs inside ``fit`` as :class:`PrecisionScaling` (each trial uses the next
 ``fine_tune_epochs`` epochs of the fit), or as the function :func:`scale_precision`.
@@ -81,6 +83,8 @@ class PrecisionScaling(CompressionCallback):
         y_val: validation labels (integer or one-hot).
         tolerance: largest accepted accuracy drop in percentage points, >= 0.
         fine_tune_epochs: epochs of fine-tuning per trial, >= 1.
+        patience: extra rounds of ``fine_tune_epochs`` a step over the budget gets before it is
+            reverted, >= 0 (0: judged once).
         min_bits: lowest bit-width tried (never below the quantizer's own minimum).
         qr_strength: QR strength during trials (a layer without QR gets one attached, with
             strength 0 outside trials); 0 fine-tunes without QR.
@@ -98,7 +102,7 @@ class PrecisionScaling(CompressionCallback):
 
     Raises (at ``on_train_begin``):
         ValueError: no compressed layer; no layer (or a named layer without) a ``bits``
-            control; ``tolerance < 0``; ``fine_tune_epochs < 1``; ``min_bits < 1``.
+            control; ``tolerance < 0``; ``fine_tune_epochs < 1``; ``patience < 0``; ``min_bits < 1``.
 
     Example:
         >>> from qkeras import QDense
@@ -115,8 +119,9 @@ class PrecisionScaling(CompressionCallback):
 
     def __init__(self, x_val: np.ndarray, y_val: np.ndarray, tolerance: float = 0.10, fine_tune_epochs: int = 1,
                  min_bits: int = 2, qr_strength: float = 1e-4, stop_when_done: bool = True, batch_size: int = 256,
-                 layers: Optional[Sequence[str]] = None):
+                 layers: Optional[Sequence[str]] = None, patience: int = 0):
         super().__init__(layers)
+        self.patience = int(patience)
         self.x_val, self.y_val = x_val, y_val
         self.tolerance, self.fine_tune_epochs, self.min_bits = float(tolerance), int(fine_tune_epochs), int(min_bits)
         self.qr_strength, self.stop_when_done, self.batch_size = float(qr_strength), bool(stop_when_done), \
@@ -131,6 +136,8 @@ class PrecisionScaling(CompressionCallback):
             raise self.error(f"fine_tune_epochs={self.fine_tune_epochs}: must be >= 1")
         if self.min_bits < 1:
             raise self.error(f"min_bits={self.min_bits}: must be >= 1")
+        if self.patience < 0:
+            raise self.error(f"patience={self.patience}: must be >= 0")
         if self.layer_names is not None:
             for weight in found:
                 self.require_control(weight, "bits")
@@ -166,7 +173,8 @@ class PrecisionScaling(CompressionCallback):
             weight = self.layers[self._queue[0]]
             quantizer = weight.quantizer
             if quantizer.bits - 1 >= self._floor(quantizer):
-                self._trial = {"layer": weight.name, "from_bits": quantizer.bits, "weights": self.model.get_weights()}
+                self._trial = {"layer": weight.name, "from_bits": quantizer.bits, "weights": self.model.get_weights(),
+                               "rounds": 0}
                 quantizer.bits = quantizer.bits - 1
                 for reg in self._regularizers:
                     reg.strength.assign(self.qr_strength)
@@ -176,15 +184,20 @@ class PrecisionScaling(CompressionCallback):
         self._trial = None
         self._finish()
 
-    def _end_trial(self) -> None:
-        """Measure the trial, keep or revert it, and record it."""
+    def _end_trial(self, last: bool = False) -> None:
+        """Measure the trial, keep or revert it, and record it; over the budget with patience left
+        (and epochs left: not ``last``), give it one more round instead."""
         weight = self.layers[self._queue[0]]
         quantizer = weight.quantizer
         value = accuracy(self.model, self.x_val, self.y_val, self.batch_size)
         drop = 100.0 * (self.reference - value)
         kept = drop <= self.tolerance
+        if not kept and not last and self._trial["rounds"] < self.patience:  # one more round before judging
+            self._trial["rounds"] += 1
+            self._epochs_left = self.fine_tune_epochs
+            return
         self.trials.append({"layer": weight.name, "bits": quantizer.bits, "accuracy": value,
-                            "drop_points": drop, "kept": kept})
+                            "drop_points": drop, "kept": kept, "rounds": self._trial["rounds"] + 1})
         if not kept:
             quantizer.bits = self._trial["from_bits"]
             self.model.set_weights(self._trial["weights"])
@@ -212,20 +225,21 @@ class PrecisionScaling(CompressionCallback):
             self._epochs_left -= 1
             if self._epochs_left == 0:
                 self._end_trial()
-                self._start_trial()
+                if self._trial is None:
+                    self._start_trial()
         if logs is not None:
             logs["mean_bits"] = float(np.mean([weight.quantizer.bits for weight in self.layers]))
 
     def on_train_end(self, logs: Optional[Dict[str, Any]] = None) -> None:
         if self._trial is not None:
-            self._end_trial()
+            self._end_trial(last=True)
             for reg, strength in zip(self._regularizers, self._saved_strengths):
                 reg.strength.assign(strength)
         self._record()
 
     def _config(self) -> Dict[str, Any]:
         return {"x_val": self.x_val, "y_val": self.y_val, "tolerance": self.tolerance,
-                "fine_tune_epochs": self.fine_tune_epochs, "min_bits": self.min_bits,
+                "fine_tune_epochs": self.fine_tune_epochs, "patience": self.patience, "min_bits": self.min_bits,
                 "qr_strength": self.qr_strength, "stop_when_done": self.stop_when_done,
                 "batch_size": self.batch_size}
 
@@ -233,7 +247,7 @@ class PrecisionScaling(CompressionCallback):
 def scale_precision(model: tf.keras.Model, data: Tuple[np.ndarray, np.ndarray],
                     validation_data: Tuple[np.ndarray, np.ndarray], tolerance: float = 0.10,
                     fine_tune_epochs: int = 1, min_bits: int = 2, qr_strength: float = 1e-4, batch_size: int = 64,
-                    layers: Optional[Sequence[str]] = None, verbose: int = 0) -> Dict[str, Any]:
+                    layers: Optional[Sequence[str]] = None, verbose: int = 0, patience: int = 0) -> Dict[str, Any]:
     """Layer-wise precision scaling of a trained, compiled model, outside your own ``fit``.
 
     Args:
@@ -247,6 +261,7 @@ def scale_precision(model: tf.keras.Model, data: Tuple[np.ndarray, np.ndarray],
         batch_size: fine-tuning batch size.
         layers: names of the layers to scale (``None``: all with a ``bits`` control).
         verbose: passed to ``fit``.
+        patience: extra rounds a step over the budget gets before it is reverted.
 
     Returns:
         :attr:`PrecisionScaling.result`: ``bits`` per layer, ``compression_ratio``,
@@ -262,7 +277,8 @@ def scale_precision(model: tf.keras.Model, data: Tuple[np.ndarray, np.ndarray],
     trials = sum(max(0, q.bits - max(min_bits, q.bits_range[0])) + 1 for q in candidates)
     scaler = PrecisionScaling(validation_data[0], validation_data[1], tolerance=tolerance,
                               fine_tune_epochs=fine_tune_epochs, min_bits=min_bits, qr_strength=qr_strength,
+                              patience=patience,
                               layers=layers)
-    model.fit(data[0], data[1], batch_size=batch_size, epochs=max(1, trials * fine_tune_epochs),
+    model.fit(data[0], data[1], batch_size=batch_size, epochs=max(1, trials * fine_tune_epochs * (1 + patience)),
               callbacks=[scaler], verbose=verbose)
     return scaler.result
