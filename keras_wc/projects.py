@@ -139,8 +139,8 @@ _QUANTIZERS = {"default": _Key(_QUANTIZER.types, _REQUIRED, _check_spec), "layer
                "bias": _QUANTIZER}
 _QR = {"strength": _Key((float,)), "p": _Key((int,), 2), "weighting": _Key((str, _NONE), None)}
 _PRECISION_SCALING = {"tolerance": _Key((float,), 0.10), "fine_tune_epochs": _Key((int,), 1),
-                      "patience": _Key((int,), 0), "min_bits": _Key((int,), 2), "learning_rate_factor": _Key((float,), 0.1),
-                      "qr_strength": _Key((float, _NONE), None)}
+                      "patience": _Key((int,), 0), "min_bits": _Key((int,), 2),
+                      "learning_rate_factor": _Key((float,), 0.1), "qr_strength": _Key((float, _NONE), None)}
 _TFMOT = {"schedule": _Key((dict,), _REQUIRED, _check_schedule)}
 _FINE_TUNE = {"epochs": _Key((int,), 0), "learning_rate_factor": _Key((float,), 0.1)}
 _TRAINING = {"epochs": _Key((int,), 20), "batch_size": _Key((int,), 32), "learning_rate": _Key((float,), 0.003),
