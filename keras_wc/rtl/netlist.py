@@ -320,7 +320,7 @@ class Netlist:
             return self.constant(int(round_shift(np.array([a.lo]), shift)[0]))
         a = self.extend(a, shift + 1)
         floor = self.wire(f"{a.name} >>> {shift}", a.lo >> shift, a.hi >> shift)
-        floor_odd = str(floor.lo & 1) if floor.constant else f"{floor.name}[0]"
+        floor_odd = f"1'b{floor.lo & 1}" if floor.constant else f"{floor.name}[0]"  # sized: it sits in a concatenation
         low_bits = f" | (|{a.name}[{shift - 2}:0])" if shift > 1 else ""
         up = f"{a.name}[{shift - 1}] & ({floor_odd}{low_bits})"
         return self._operation(f"{floor.name} + $signed({{1'b0, {up}}})", floor.lo, floor.hi + 1, "constant")
