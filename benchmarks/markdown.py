@@ -114,6 +114,17 @@ def _targets(rows: Dict[str, List[Dict]]) -> List[str]:
         add("poly_linear", "poly_linear: >= 1211x parameters, < 0.9 pp loss, >= 8x memory",
             t["parameter_reduction"] >= 1211 and loss < 0.9 and t["compression_vs_float32"] >= 8,
             f"{t['parameter_reduction']:.0f}x, {loss:+.2f} pp, x{t['compression_vs_float32']:.1f}")
+    if "searched" in rows:
+        others = [r for name, runs in rows.items() if name != "searched" for r in runs if r["family"] != "ablation"]
+        bits, fewest_bits = (max(r["totals"]["weight_bits"] for r in rows["searched"]),
+                             min(r["totals"]["weight_bits"] for r in others))
+        mults, fewest_mults = (max(r["totals"]["full_mults"] for r in rows["searched"]),
+                               min(r["totals"]["full_mults"] for r in others))
+        loss = _loss(rows, "searched")
+        add("searched", "searched: no more weight bits and full mults than any single-method row, <= 0.5 pp loss",
+            bits <= fewest_bits and mults <= fewest_mults and loss <= 0.5,
+            f"{bits:,} weight bits (rows: {fewest_bits:,} at fewest), {mults:,} full mults (rows: {fewest_mults:,} "
+            f"at fewest), {loss:+.2f} pp")
     hardware = [r for runs in rows.values() for r in runs if r.get("hardware", {}).get("csim")]
     if hardware:
         exact = all(r["hardware"]["csim"]["bit_exact"] == r["hardware"]["csim"]["total"] for r in hardware)
@@ -377,24 +388,27 @@ def _gate_level_plot(document: Dict, out_dir: Path, peer: Dict | None = None) ->
     return _save_figure(fig, out_dir, "rtl_hardware.png")
 
 
-def _search_front_section(front: Dict, suite: Dict, out_dir: Path) -> List[str]:
+def _search_front_section(front: Dict, suite: Dict, out_dir: Path, plot_name: str) -> List[str]:
     """The search's Pareto front and the suite's single-method rows of the same workload: one table, one plot.
 
     Args:
-        front: ``search_front.json``.
-        suite: the suite document whose rows share the front's workload (``quick.json``).
+        front: a ``search_front*.json`` document.
+        suite: the suite document whose rows share the front's workload (``front["beside"]``).
         out_dir: where the PNG goes.
+        plot_name: the PNG's file name.
     """
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    rows = [r for r in suite["results"] if r["workload"] == front["workload"]]
+    rows = [r for r in suite["results"] if r["workload"] == front["workload"] and r["seed"] == 0
+            and r["family"] != "ablation"]
     budget = ", ".join(f"{k.replace('_', ' ')} <= {v:,}" for k, v in front["budget"].items())
     lines = [f"## Per-layer search (`keras-wc search`) on {front['workload']}\n",
              f"{front['trials']} trials ({front['failed']} failed) by {front['workers']} workers on one "
-             f"{front['storage']} study in {front['wall_seconds'] / 60:.1f} min, {front['epochs']} epochs each, budget "
+             f"{front['storage']} study in {front['wall_seconds'] / 60:.1f} min ({front['recipe']}), "
+             f"{front['epochs']} epochs each, methods {front.get('methods', 'all')}, budget "
              f"{budget} (the search's own figures: emitted weight bits, full multipliers), scored on validation; the "
              f"Pareto points below are measured like the rows (test accuracy, compression-report totals). Single-"
              f"method rows: suite `{suite['suite']}`, seed 0.", "",
@@ -404,8 +418,9 @@ def _search_front_section(front: Dict, suite: Dict, out_dir: Path) -> List[str]:
         lines.append(f"| {r['label']} | {100 * r['accuracy']:.2f} | {r['totals']['weight_bits']:,} | "
                      f"{r['totals']['full_mults']:,} | one method |")
     for p in front["points"]:
-        layers = ", ".join(f"{name}: {spec['class_name']}" for name, spec in p["layers"].items())
-        lines.append(f"| **search trial {p['trial']}** (val {100 * p['validation_accuracy']:.2f}) | "
+        layers = ", ".join(f"{name}: {_spec_text(spec)}" for name, spec in p["layers"].items())
+        row = " → row `searched`" if front.get("searched_row") == p["trial"] else ""
+        lines.append(f"| **search trial {p['trial']}**{row} (val {100 * p['validation_accuracy']:.2f}) | "
                      f"{100 * p['accuracy']:.2f} | {p['weight_bits']:,} | {p['full_mults']:,} | {layers} |")
     fig, axis = plt.subplots(figsize=(7.5, 5))
     for r in rows:
@@ -421,8 +436,19 @@ def _search_front_section(front: Dict, suite: Dict, out_dir: Path) -> List[str]:
     axis.set_title(f"{front['workload']}: per-layer search vs single-method rows")
     axis.legend(loc="lower right")
     axis.grid(alpha=0.3)
-    name = _save_figure(fig, out_dir, "search_front.png")
+    name = _save_figure(fig, out_dir, plot_name)
     return lines + ["", f"![search front](benchmarks/results/{name})\n"]
+
+
+def _spec_text(spec: Dict) -> str:
+    """A quantizer spec in a few words: ``SparseTernary(8,2,po2)``, ``DFP(4)``."""
+    config = spec.get("config", {})
+    if spec["class_name"] == "SparseTernary":
+        po2 = ",po2" if config.get("delta_format") == "po2" else ""
+        return f"SparseTernary({config.get('n')},{config.get('k')}{po2})"
+    if "bits" in config:
+        return f"{spec['class_name']}({config['bits']})"
+    return spec["class_name"]
 
 
 def write_benchmarks_md(results_dir: Path, target: Path) -> None:
@@ -474,8 +500,10 @@ def write_benchmarks_md(results_dir: Path, target: Path) -> None:
         for workload in document.get("workloads", {}).values():
             lines += _gate_level_workload_table(workload) + [""]
         lines.append(f"![gate level](benchmarks/results/{_gate_level_plot(document, results_dir, peer)})\n")
-    front_path, quick_path = results_dir / "search_front.json", results_dir / "quick.json"
-    if front_path.is_file() and quick_path.is_file():
-        lines += _search_front_section(json.loads(front_path.read_text()), json.loads(quick_path.read_text()),
-                                       results_dir)
+    for front_path in sorted(results_dir.glob("search_front*.json")):
+        front = json.loads(front_path.read_text())
+        suite_path = results_dir / f"{front.get('beside', 'quick')}.json"
+        if suite_path.is_file():
+            lines += _search_front_section(front, json.loads(suite_path.read_text()), results_dir,
+                                           f"{front_path.stem}.png")
     replace_file(target, "\n".join(lines))

@@ -2,7 +2,8 @@
 
 Trains every row of ``benchmarks.rows`` (recipes in ``benchmarks/recipes/rows/``) on each
 workload of the suite with the same seeds, epochs and data, writes ``benchmarks/results/<suite>.json`` and regenerates
-``BENCHMARKS.md`` from every result file present.
+``BENCHMARKS.md`` from every result file present. With ``--rows`` only those rows are trained again;
+the other rows' results of an existing ``<suite>.json`` are kept (the same seeds, epochs and data).
 """
 
 from __future__ import annotations
@@ -103,12 +104,37 @@ def run_suite(suite: str, only: Sequence[str] = ()) -> Dict:
     return {"suite": suite, "seconds": round(time.time() - started, 1), "results": results, "stock_hls4ml": stock}
 
 
+def keep_other_rows(previous: Path, document: Dict) -> Dict:
+    """``document`` (some rows run again) with every other (workload, row)'s results of the ``previous`` file.
+
+    Args:
+        previous: the suite's results file (absent: ``document`` alone).
+        document: :func:`run_suite`'s result for some rows.
+
+    Returns:
+        The merged document, rows in table order; ``seconds`` is the sum of both runs' training time.
+    """
+    if not previous.is_file():
+        return document
+    old = json.loads(previous.read_text())
+    rerun = {(r["workload"], r["row"]) for r in document["results"]}
+    order = {name: i for i, name in enumerate(r.name for r in list(MAIN_ROWS) + list(ablation_rows()))}
+    kept = [r for r in old["results"] if (r["workload"], r["row"]) not in rerun]
+    workloads = list(dict.fromkeys(r["workload"] for r in old["results"] + document["results"]))
+    results = sorted(kept + document["results"],
+                     key=lambda r: (workloads.index(r["workload"]), order.get(r["row"], len(order))))
+    return {**document, "results": results, "seconds": round(old["seconds"] + document["seconds"], 1)}
+
+
 def main(argv: Sequence[str] = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__)
     parser.add_argument("--suite", choices=sorted(SUITES), default="quick")
     parser.add_argument("--rows", default="", help="comma-separated row names (default: all)")
     args = parser.parse_args(argv)
-    document = run_suite(args.suite, [r for r in args.rows.split(",") if r])
+    only = [r for r in args.rows.split(",") if r]
+    document = run_suite(args.suite, only)
+    if only:
+        document = keep_other_rows(RESULTS / f"{args.suite}.json", document)
     out = replace_file(RESULTS / f"{args.suite}.json", json.dumps(document, indent=1, sort_keys=True) + "\n")
     write_benchmarks_md(RESULTS, Path(__file__).resolve().parent.parent / "BENCHMARKS.md")
     print(f"wrote {out} and BENCHMARKS.md in {document['seconds']:.0f} s")

@@ -8,6 +8,8 @@
 //   A_o = delta_o * P_o  (+ mean_o * sum_i x_i  when CONFIG_T::normalize)
 //         -- ONE full multiplication by delta per output (plus one by mean when normalized;
 //            sum_i x_i is input-only and shared by every output of the fan-in vector)
+//   CONFIG_T::unit_delta (a power-of-two delta): A_o = P_o, no multiplication; delta's exponent
+//   is the output's fractional length, applied by the alignment shift in finish<>.
 // delta / mean hold n_delta / n_mean entries: n_out (per output unit) or 1 (per layer).
 // The shared epilogue (finish<> in sqnap_common.h) aligns A_o and adds the bias.
 #ifndef SQNAP_TERNARY_H_
@@ -66,7 +68,9 @@ struct ternary_core {
                 const unsigned pattern = codes[o * NG + g];  // ROM look-up
                 p += group_sum<sign_term, psum_t, GS>(fan[v], g * GS, table[pattern], 0);
             }
-            accum_t acc = delta[per_out_index<CONFIG_T::n_delta>(o)] * p;  // the full multiplication
+            accum_t acc;
+            if (CONFIG_T::unit_delta) acc = p;
+            else acc = delta[per_out_index<CONFIG_T::n_delta>(o)] * p;  // the full multiplication
             if (CONFIG_T::normalize) acc += mean[per_out_index<CONFIG_T::n_mean>(o)] * sum_x[v];
             res[o] = finish<data_T, res_T, CONFIG_T>(acc, o, align, bias);
         }

@@ -148,8 +148,10 @@ def kernel_quantizers(draw: Draw, kind: str, fan_in: int) -> Dict[str, Any]:
                           group=_group(draw, ["filter", "layer"]), coef_bits=draw(st.integers(4, 16)), **layout)
     if method == "SparseTernary":
         n = draw(st.integers(2, 8 if KNOWN_BUGS["ternary_n_above_fan_in"] else max(2, min(8, fan_in))))
+        delta_format = draw(st.sampled_from(["fixed", "po2"]))
         return _quantizer("SparseTernary", n=n, k=draw(st.integers(1, min(n, 3))),
-                          scale=draw(st.sampled_from(["channel", "layer"])), normalize=draw(st.booleans()), **layout)
+                          scale=draw(st.sampled_from(["channel", "layer"])), delta_format=delta_format,
+                          normalize=delta_format == "fixed" and draw(st.booleans()), **layout)
     if method == "quantized_bits":
         bits = draw(st.integers(2, 8))
         return _quantizer("quantized_bits", bits=bits, integer=draw(st.integers(0, 2)),

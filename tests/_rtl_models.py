@@ -94,7 +94,8 @@ def conv1d_model() -> tf.keras.Model:
 
 
 def branch_mlp() -> tf.keras.Model:
-    """A residual MLP: ``add(a - b, a)`` with ``b`` an SWC Dense of ``a`` (a branch of two layers, two merges)."""
+    """A residual MLP: ``add(a - b, a)`` with ``b`` an SWC Dense of ``a`` (a branch of two layers, two merges),
+    then a SparseTernary Dense with power-of-two deltas."""
     tf.keras.utils.set_random_seed(1)
     inputs = tf.keras.Input((12,))
     x = QActivation("quantized_relu(8,0)")(inputs)
@@ -102,7 +103,8 @@ def branch_mlp() -> tf.keras.Model:
     b = QDense(8, kernel_quantizer=SWC(sw_bits=4, group=4), name="fc2")(a)
     b = QActivation("quantized_bits(6,2,alpha=1)", name="b")(b)
     x = tf.keras.layers.Add(name="add")([tf.keras.layers.Subtract(name="sub")([a, b]), a])
-    return tf.keras.Model(inputs, QDense(5, kernel_quantizer=SparseTernary(n=4, k=2), name="fc3")(x))
+    return tf.keras.Model(inputs, QDense(5, kernel_quantizer=SparseTernary(n=4, k=2, delta_format="po2"),
+                                         name="fc3")(x))
 
 
 def branch_cnn() -> tf.keras.Model:

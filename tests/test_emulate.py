@@ -25,6 +25,7 @@ METHODS = {
     "po2": lambda conv: Po2(bits=4),
     "ternary_8_2": lambda conv: SparseTernary(8, 2),
     "ternary_4_1": lambda conv: SparseTernary(4, 1, normalize=True),
+    "ternary_po2": lambda conv: SparseTernary(8, 2, delta_format="po2"),
     "poly1": lambda conv: PolyApprox(degree=1, levels=8),
     "poly2": lambda conv: PolyApprox(degree=2, levels=8, group="layer"),
 }

@@ -36,6 +36,7 @@ METHODS = {
     "po2": lambda conv: Po2(bits=4),
     "ternary_8_2": lambda conv: SparseTernary(n=8, k=2),
     "ternary_4_1": lambda conv: SparseTernary(n=4, k=1),
+    "ternary_po2": lambda conv: SparseTernary(n=8, k=2, delta_format="po2"),
 }
 
 

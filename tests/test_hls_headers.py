@@ -135,9 +135,11 @@ def _cases():
         dict(name="po2_dense", method="po2", bits=4, e_min=-5, data="s10_4", **dense),
         dict(name="po2_conv", method="po2", bits=3, e_min=1, data="u8_3", **conv_valid),
         dict(name="ternary_dense_8_2", method="ternary", n=8, k=2, normalize=False, shared_delta=False,
-             data="s10_4", **dense),
+             unit_delta=False, data="s10_4", **dense),
+        dict(name="ternary_dense_8_2_po2", method="ternary", n=8, k=2, normalize=False, shared_delta=False,
+             unit_delta=True, data="s10_4", **dense),
         dict(name="ternary_conv_4_1_norm", method="ternary", n=4, k=1, normalize=True, shared_delta=True,
-             data="u8_3", **conv),
+             unit_delta=False, data="u8_3", **conv),
         dict(name="poly2_dense", method="poly", degree=2, levels=8, group=5, shared=False, data="s10_4", **dense),
         dict(name="poly1_conv_layer", method="poly", degree=1, levels=16, group="layer", shared=True, data="u8_3",
              **conv),
@@ -146,7 +148,8 @@ def _cases():
     ]
     # the Resource architecture: per_round outputs per round, the last round partly empty
     per_round = {"swc_fixed_dense": 2, "swc_po2_conv": 2, "dfp_depthwise": 4, "po2_dense": 3,
-                 "ternary_conv_4_1_norm": 3, "ternary_dense_8_2": 4, "poly1_conv_layer": 3, "poly2_dense": 2}
+                 "ternary_conv_4_1_norm": 3, "ternary_dense_8_2": 4,
+                 "ternary_dense_8_2_po2": 3, "poly1_conv_layer": 3, "poly2_dense": 2}
     resource = [dict(case, name=f"{case['name']}_resource", per_round=per_round[case["name"]])
                 for case in latency if case["name"] in per_round]
     return latency + resource
@@ -231,6 +234,8 @@ def _draw(case, rng):
         arrays["delta"] = rng.integers(0, 1 << 9, n_scale)
         arrays["mean"] = rng.integers(-200, 201, n_out if case["normalize"] else 1)
         case["delta_frac"] = 8
+        if case["unit_delta"]:  # power-of-two deltas: the per-output alignment shifts, delta[] unread
+            arrays["align"] = rng.integers(0, 6, n_out)
     elif m == "poly":
         arrays["codes"] = rng.integers(0, case["levels"], (n_out, ng, gs)) * valid
         n_coef_out = 1 if case["shared"] else n_out
@@ -311,11 +316,11 @@ def _reference(case, arrays, vec, o):
         for g in range(ng):
             pattern = case["table"][int(arrays["codes"][o, g])]
             p += sum(int(t) * x[g * gs + i] for i, t in enumerate(pattern))
-        delta = int(arrays["delta"][0 if case["shared_delta"] else o])
-        acc = bias + delta * p
+        delta = 1 if case["unit_delta"] else int(arrays["delta"][0 if case["shared_delta"] else o])
+        acc = delta * p
         if case["normalize"]:
             acc += int(arrays["mean"][o]) * sum(x)
-        return acc
+        return acc * 2 ** int(arrays["align"][o if case["unit_delta"] else 0]) + bias
     if m == "poly":
         acc = bias
         co = 0 if case["shared"] else o
@@ -386,7 +391,8 @@ def _config(case, k):
     denominator = (1 << (case["sw_bits"] - 1)) - 1 if m == "swc" and not case["sw_po2"] else 1
     i("denominator", denominator)
     lines.extend("  " + line for line in reciprocal_lines(denominator, 56))
-    u("n_align", case["n_out_units"] if m == "dfp" and case["per_channel"] else 1)
+    per_output_align = case.get("per_channel", False) or case.get("unit_delta", False)
+    u("n_align", case["n_out_units"] if per_output_align else 1)
     t("scaling", "sqnap::unscaled")
     if m == "swc":
         u("sw_bits", case["sw_bits"])
@@ -404,6 +410,7 @@ def _config(case, k):
         u("n_delta", 1 if case["shared_delta"] else case["n_out_units"])
         u("n_mean", case["n_out_units"] if case["normalize"] else 1)
         b("normalize", case["normalize"])
+        b("unit_delta", case["unit_delta"])
         i("delta_frac", case["delta_frac"])
         t("code_t", "ap_uint<9>")
         t("table_t", "ap_int<2>")

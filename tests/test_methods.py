@@ -79,6 +79,7 @@ SCALED_SUM_QUANTIZERS = {
     "po2": lambda: Po2(bits=4),
     "ternary": lambda: SparseTernary(n=8, k=2),
     "ternary_normalized": lambda: SparseTernary(n=4, k=1, normalize=True),
+    "ternary_po2_layer": lambda: SparseTernary(n=8, k=2, delta_format="po2", scale="layer"),
 }
 
 

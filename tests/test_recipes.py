@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import json
 from pathlib import Path
 
 import pytest
@@ -171,3 +172,22 @@ def test_benchmark_row_trains_one_epoch(benchmarks, name):
     assert result["epochs"] == 1 + (fine_tune["epochs"] if fine_tune else 0)
     assert result["row"] == name and 0.0 <= result["accuracy"] <= 1.0
     assert result["totals"]["compression_vs_float32"] > 0
+
+
+def test_rerunning_some_rows_keeps_the_others_in_table_order(benchmarks, tmp_path):
+    run = importlib.import_module("benchmarks.run")
+
+    def result(row, workload, accuracy):
+        return {"row": row, "workload": workload, "accuracy": accuracy}
+
+    previous = tmp_path / "full.json"
+    previous.write_text(json.dumps({"seconds": 100.0, "results": [
+        result("float32", "a", 0.9), result("ternary82", "a", 0.8), result("float32", "b", 0.7),
+        result("ternary82", "b", 0.6)]}))
+    merged = run.keep_other_rows(previous, {"seconds": 5.0, "suite": "full", "results": [
+        result("swc_fixed", "a", 0.5), result("ternary82", "a", 0.4)]})
+    assert [(r["workload"], r["row"], r["accuracy"]) for r in merged["results"]] == [
+        ("a", "float32", 0.9), ("a", "swc_fixed", 0.5), ("a", "ternary82", 0.4), ("b", "float32", 0.7),
+        ("b", "ternary82", 0.6)]
+    assert merged["seconds"] == 105.0 and merged["suite"] == "full"
+    assert run.keep_other_rows(tmp_path / "absent.json", {"results": []}) == {"results": []}

@@ -157,9 +157,14 @@ def test_convolutions_stream_through_a_line_buffer(tmp_path):
 
 
 # -- yosys -------------------------------------------------------------------------------------
+#: every method's Dense quantizer, plus SparseTernary with power-of-two deltas (no multiplier at all)
+SYNTHESIZED = {**METHODS, "ternary_po2": lambda: SparseTernary(n=8, k=2, delta_format="po2")}
+
+
 @pytest.fixture(scope="module")
 def synthesized(tmp_path_factory):
-    """Every method's ``N_IN -> N_OUT`` Dense layer module, synthesized by yosys (no cache)."""
+    """Every entry of :data:`SYNTHESIZED` as an ``N_IN -> N_OUT`` Dense layer module, synthesized by yosys
+    (no cache)."""
     if shutil.which("yosys") is None:
         pytest.skip(f"yosys is missing: {YOSYS_HINT}")
     folder = tmp_path_factory.mktemp("methods")
@@ -167,7 +172,7 @@ def synthesized(tmp_path_factory):
     os.environ["KERAS_WC_CACHE"] = str(folder / "cache")
     try:
         results = {}
-        for name, quantizer in METHODS.items():
+        for name, quantizer in SYNTHESIZED.items():
             design = keras_wc.rtl.convert(single_layer(quantizer()), folder / name)
             module = design.modules[0]
             results[name] = (module, synthesize_module([design.verilog_files()[0]], module.module))
@@ -184,7 +189,7 @@ def test_yosys_figures_follow_the_method_and_the_estimate(synthesized):
 
     figures = {name: result for name, (_, result) in synthesized.items()}
     modules = {name: module for name, (module, _) in synthesized.items()}
-    for name in ("baseline8", "dfp4", "po2"):  # constant codes: adders only, no multiplier
+    for name in ("baseline8", "dfp4", "po2", "ternary_po2"):  # constant codes, shifts: adders only
         assert modules[name].multipliers == 0 and figures[name]["DSP"] == 0, name
     assert 0 < figures["ternary"]["DSP"] <= N_OUT  # one delta per output
     groups = N_OUT * -(-N_IN // 8)
@@ -195,6 +200,7 @@ def test_yosys_figures_follow_the_method_and_the_estimate(synthesized):
     cost = {name: result["LUT"] + result["DSP"] for name, result in figures.items()}
     assert all(cost[name] < cost["baseline8"] for name in METHODS if name != "baseline8"), cost
     assert cost["ternary"] * 5 < cost["baseline8"]
+    assert cost["ternary_po2"] < cost["ternary"]  # the deltas' multipliers are gone
     # the estimate, on layers it was not fitted on
     for name, module in modules.items():
         estimate, measured = estimate_module(module), figures[name]

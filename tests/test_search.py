@@ -18,7 +18,7 @@ from keras_wc.model_file import load_model
 from keras_wc.projects import build_model, load_recipe, packaged_recipe
 from keras_wc.search import Budget, SearchSettings, search
 from keras_wc.search.objective import costs, train_on_validation, trial_recipe
-from keras_wc.search.space import layers_of
+from keras_wc.search.space import layers_of, pruning_targets
 
 optuna = pytest.importorskip("optuna", reason="the [search] extra is missing: pip install -e '.[search]'")
 
@@ -153,6 +153,19 @@ def test_layers_of_rebuilds_the_specs_from_parameters():
     params = {"fc1.method": "swc", "fc1.swc.sw_bits": 3, "fc1.swc.group": 8, "fc1.swc.prune_threshold": 0.1}
     assert layers_of(params, ["fc1"]) == {"fc1": {"class_name": "SWC",
                                                   "config": {"sw_format": "fixed", "sw_bits": 3, "group": 8}}}
+
+
+def test_searched_ternary_layers_ramp_their_non_zeros_down_to_k():
+    """A SparseTernary layer trains as the benchmark's ternary row does: active_k from n down to k."""
+    params = {"fc1.method": "ternary", "fc1.ternary.n": 8, "fc1.ternary.k": 2, "fc1.ternary.delta_format": "po2",
+              "logits.method": "swc", "logits.swc.sw_bits": 4, "logits.swc.group": 8, "logits.swc.prune_threshold": 0.0}
+    layers = layers_of(params, ["fc1", "logits"])
+    recipe = trial_recipe(mlp_recipe(), layers, pruning_targets(params), val_fraction=0.2, epochs=4)
+    pruning = [c for c in recipe.training["callbacks"] if c["class_name"] == "GradualPruning"]
+    assert len(pruning) == 1 and pruning[0]["config"]["target"] == {"fc1": 2}
+    assert layers["fc1"]["config"] == {"n": 8, "k": 2, "delta_format": "po2"}
+    model = build_model(recipe)
+    assert model.get_layer("fc1").kernel_quantizer_internal.delta_format == "po2"
 
 
 @pytest.mark.slow

@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from _digits_mlp import train_digits_mlp
+from keras_wc.methods import method_of
 from keras_wc.quantizers import SparseTernary
 from keras_wc.quantizers.ops import NP
 from keras_wc.quantizers.ternary_codebook import code_bits, pattern_count, pattern_index, pattern_table
@@ -18,6 +19,8 @@ ODD_CASES = [  # (constructor kwargs, kernel shape)
     ({"n": 16, "k": 3, "scale": "layer"}, (3, 3, 7, 5)),
     ({"n": 4, "k": 1, "normalize": True, "kernel_layout": "depthwise"}, (3, 3, 4, 2)),
     ({"n": 8, "k": 2, "normalize": True, "scale": "layer"}, (5, 7)),  # fan-in shorter than n
+    ({"n": 8, "k": 2, "delta_format": "po2"}, (37, 10)),
+    ({"n": 4, "k": 2, "delta_format": "po2", "scale": "layer"}, (3, 3, 7, 5)),
 ]
 
 
@@ -113,6 +116,43 @@ def test_delta_is_the_least_squares_scale_of_the_chosen_patterns(rng):
     assert np.allclose(encoding.arrays["delta"] * 2.0 ** -frac, best, rtol=0.01)
 
 
+@pytest.mark.parametrize("scale", ["channel", "layer"])
+def test_po2_delta_is_the_nearest_power_of_two_in_squared_error(scale, rng):
+    """delta_format='po2': no delta array, one exponent per scale: the least-squares ``delta`` (read
+    from a 24-bit fixed-format encoding) rounded to the power of two with the smaller squared error
+    for its patterns (up from ``2**e`` exactly when ``delta >= 1.5 * 2**e``), and the stored patterns
+    L2-optimal for that power of two."""
+    w = (rng.standard_normal((64, 6)) * rng.uniform(0.01, 3.0, 6)).astype(np.float32)
+    q = SparseTernary(n=8, k=2, scale=scale, delta_format="po2")
+    encoding = q.encode(w)
+    assert set(encoding.arrays) == {"codes"}
+    assert encoding.params["delta_frac"].shape == ((6,) if scale == "channel" else (1,))
+    fixed = SparseTernary(n=8, k=2, scale=scale, scale_bits=24).encode(w)
+    least_squares = fixed.arrays["delta"] * 2.0 ** -fixed.params["delta_frac"]
+    e = np.floor(np.log2(least_squares))
+    assert np.array_equal(-encoding.params["delta_frac"], e + (least_squares >= 1.5 * 2.0 ** e))
+    stored = np.broadcast_to(2.0 ** -encoding.params["delta_frac"].astype(np.float64), (6,))
+    groups, table = _groups(q, w).astype(np.float64), pattern_table(8, 2).astype(np.float64)
+    chosen = table[encoding.arrays["codes"]]
+    for o in range(6):
+        errors = ((groups[o][:, None, :] - stored[o] * table[None]) ** 2).sum(-1)
+        assert np.allclose(((groups[o] - stored[o] * chosen[o]) ** 2).sum(-1), errors.min(axis=1), rtol=0, atol=1e-9)
+    assert np.array_equal(q.decode(encoding), q(w).numpy())
+
+
+def test_po2_delta_is_multiplication_free_and_refuses_normalize(rng):
+    encoding = SparseTernary(n=8, k=2, delta_format="po2").encode(rng.standard_normal((64, 5)).astype(np.float32))
+    cost = method_of(encoding).cost(encoding)
+    assert cost.full_mults == 0 and cost.shift_adds > 0
+    assert method_of(encoding).processor_multipliers(encoding) == (0, 0)
+    fixed = SparseTernary(n=8, k=2).encode(rng.standard_normal((64, 5)).astype(np.float32))
+    assert method_of(fixed).cost(fixed).full_mults == 5
+    assert SparseTernary.from_config(SparseTernary(delta_format="po2").get_config()).delta_format == "po2"
+    assert "delta_format" not in SparseTernary().get_config()
+    with pytest.raises(ValueError, match="^delta_format='po2': not with normalize=True"):
+        SparseTernary(normalize=True, delta_format="po2")
+
+
 def test_encoder_is_deterministic_with_ties(rng):
     q = SparseTernary(n=8, k=2)
     w = (rng.integers(-2, 3, (40, 6)) / 2.0).astype(np.float32)
@@ -166,6 +206,8 @@ def test_normalize_removes_the_fan_in_mean(rng):
     ({}, (37, 10), 10 * 5 * 8 + 10 * 16),  # 37 -> 5 groups, last one padded
     ({"n": 4, "k": 1}, (3, 3, 7, 5), 5 * 16 * 4 + 5 * 16),  # 9 patterns -> 4 bits; 63 -> 16 groups
     ({"n": 16, "k": 2, "kernel_layout": "depthwise"}, (3, 3, 4, 2), 8 * 1 * 10 + 8 * 16),  # 513 patterns -> 10 bits
+    ({"delta_format": "po2"}, (64, 10), 640 + 10 * 8),  # an 8-bit exponent per output
+    ({"delta_format": "po2", "scale": "layer"}, (64, 10), 640 + 8),
 ])
 def test_memory_bits_by_hand(kwargs, shape, expected, rng):
     q = SparseTernary(**kwargs)
@@ -184,7 +226,7 @@ def test_table_is_reported_separately():
     ({"n": 16, "k": 8}, "k"),  # more than 2**16 patterns
     ({"scale": "filter"}, "scale"), ({"normalize": "yes"}, "normalize"), ({"scale_bits": 1}, "scale_bits"),
     ({"iterations": 0}, "iterations"), ({"active_k": 0}, "active_k"), ({"n": 8, "active_k": 9}, "active_k"),
-    ({"kernel_layout": "nchw"}, "kernel_layout"),
+    ({"kernel_layout": "nchw"}, "kernel_layout"), ({"delta_format": "float"}, "delta_format"),
 ])
 def test_bad_arguments_name_the_argument(kwargs, argument):
     with pytest.raises(ValueError, match=rf"^{argument}="):
@@ -194,9 +236,10 @@ def test_bad_arguments_name_the_argument(kwargs, argument):
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(n=st.integers(2, 12), k=st.integers(1, 3), scale=st.sampled_from(["channel", "layer"]), normalize=st.booleans(),
        scale_bits=st.integers(2, 24), shape=st.sampled_from([(37, 3), (3, 3, 7, 2), (1, 4), (9,), (2, 2, 3, 1)]),
-       seed=st.integers(0, 1000), ties=st.booleans())
-def test_round_trip_over_settings(n, k, scale, normalize, scale_bits, shape, seed, ties):
-    q = SparseTernary(n=n, k=min(k, n), scale=scale, normalize=normalize, scale_bits=scale_bits)
+       seed=st.integers(0, 1000), ties=st.booleans(), po2=st.booleans())
+def test_round_trip_over_settings(n, k, scale, normalize, scale_bits, shape, seed, ties, po2):
+    q = SparseTernary(n=n, k=min(k, n), scale=scale, normalize=normalize and not po2, scale_bits=scale_bits,
+                      delta_format="po2" if po2 else "fixed")
     w = np.random.default_rng(seed).standard_normal(shape)
     w = (np.round(w * 2) / 2 if ties else w).astype(np.float32)
     encoding = q.encode(w)

@@ -215,7 +215,7 @@ struct tern_cfg {
     static const unsigned n_in = 8, n_out = 2, n_groups = 2, group_size = 4, reuse_factor = 1;
     static const unsigned strategy = sqnap::latency, outputs_per_round = n_out;
     static const unsigned n_patterns = 9, n_delta = 2, n_mean = 2;
-    static const bool normalize = false;
+    static const bool normalize = false, unit_delta = false;
     static const int delta_frac = 3;
     static const int frac = 3, denominator = 1;
     static const unsigned n_align = 1;
@@ -231,6 +231,9 @@ struct tern_cfg {
 };
 struct tern_norm_cfg : tern_cfg {
     static const bool normalize = true;
+};
+struct tern_po2_cfg : tern_cfg {  // power-of-two delta: delta[] is never read
+    static const bool unit_delta = true;
 };
 static const ap_int<2> tern_table[9][4] = {{0, 0, 0, 0},  {1, 0, 0, 0},  {0, 1, 0, 0},  {0, 0, 1, 0}, {0, 0, 0, 1},
                                            {-1, 0, 0, 0}, {0, -1, 0, 0}, {0, 0, -1, 0}, {0, 0, 0, -1}};
@@ -253,6 +256,10 @@ static void test_ternary() {
     // normalize: + mean * sum x, sum x = 36: o0 = -25 - 36 = -61, o1 = 17 + 3*36 = 125
     check("ternary normalize o0", raw(res[0]), -61);
     check("ternary normalize o1", raw(res[1]), 125);
+    sqnap::dense<sqnap::ternary_core, in_t, ap_fixed<24, 19>, tern_po2_cfg>(x, res, codes, tern_table, delta, mean, align0, bias);
+    // unit delta: A = P: o0 = -5, o1 = 5 + 7 = 12
+    check("ternary unit delta o0", raw(res[0]), -5);
+    check("ternary unit delta o1", raw(res[1]), 12);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -2,7 +2,9 @@
 
 ``P_o = sum_g sum_i table[code_og][i] x_i`` (ROM look-up, add/subtract), ``A_o = delta_o P_o``
 (``+ mean_o * sum x`` with weight normalization): one full multiplication per output
-(docs/methods.md, "SparseTernary").
+(docs/methods.md, "SparseTernary"). A power-of-two ``delta`` (``delta_format="po2"``) is no
+array at all: it is the per-output fractional length, so ``A_o = P_o`` and the shared
+alignment shift applies it: no multiplication.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from .base import Argument, Cost, Gains, KernelResult, Method, ScaledSums, like,
 
 #: bits per pattern-table entry (-1, 0, +1)
 TABLE_ENTRY_BITS = 2
-#: width of the one-entry ``{0}`` ``mean`` array passed to the core of an unnormalized layer
+#: width of the one-entry ``{0}`` ``delta``/``mean`` array passed to the core of a layer without one
 PLACEHOLDER_BITS = 2
 
 
@@ -42,6 +44,18 @@ def stored_table(encoding: Encoding) -> np.ndarray:
     return np.asarray(encoding.table, dtype=np.int64)[:, :encoding.layout.group_size]
 
 
+def deltas(encoding: Encoding) -> np.ndarray:
+    """Per output, the integer ``delta`` the pattern sum is multiplied by: ones when ``delta``
+    is a power of two (its exponent is the output's fractional length, :meth:`TernaryMethod.frac`).
+
+    Example:
+        >>> deltas(SparseTernary(n=4, k=1, delta_format="po2").encode(np.eye(4, dtype=np.float32))).tolist()
+        [1, 1, 1, 1]
+    """
+    n_out = encoding.layout.n_out
+    return per_output(encoding.arrays["delta"], n_out) if "delta" in encoding.arrays else np.ones(n_out, np.int64)
+
+
 def patterns(encoding: Encoding) -> np.ndarray:
     """``t`` per weight, grouped shape ``(n_out, n_groups, group_size)``: ``table[codes]``.
 
@@ -50,6 +64,13 @@ def patterns(encoding: Encoding) -> np.ndarray:
         (4, 1, 4)
     """
     return stored_table(encoding)[encoding.arrays["codes"].astype(np.int64)]
+
+
+def _stored_or_placeholder(encoding: Encoding, name: str) -> Argument:
+    """The weight argument ``name``, or a one-entry ``{0}`` local when the encoding has no such array."""
+    if name in encoding.arrays:
+        return Argument(name, encoding.arrays[name])
+    return Argument(name, np.zeros(1, np.int64), local=f"{name}_t", bits=PLACEHOLDER_BITS)
 
 
 class TernaryMethod(Method):
@@ -65,7 +86,7 @@ class TernaryMethod(Method):
     def gains(self, encoding: Encoding) -> Gains:
         n_out, fan_in = encoding.layout.n_out, encoding.layout.fan_in
         pattern_sum = wide(np.abs(patterns(encoding)).sum(axis=(1, 2)))
-        total = pattern_sum * wide(np.abs(per_output(encoding.arrays["delta"], n_out)))
+        total = pattern_sum * wide(np.abs(deltas(encoding)))
         normalized = "mean" in encoding.arrays
         if normalized:
             total = total + wide(np.abs(per_output(encoding.arrays["mean"], n_out))) * fan_in
@@ -75,7 +96,7 @@ class TernaryMethod(Method):
         """``P = sum t_i x_i`` (add/subtract), ``A = delta P (+ mean * sum x)``."""
         n_out = encoding.layout.n_out
         partial = (x * like(patterns(encoding), x)).sum(axis=-1)
-        acc = partial.sum(axis=-1) * like(per_output(encoding.arrays["delta"], n_out), x)
+        acc = partial.sum(axis=-1) * like(deltas(encoding), x)
         if "mean" in encoding.arrays:
             acc = acc + x.sum(axis=(-1, -2)) * like(per_output(encoding.arrays["mean"], n_out), x)
         return acc, partial
@@ -85,14 +106,15 @@ class TernaryMethod(Method):
         term, every input scaled by ``mean``."""
         n_out = encoding.layout.n_out
         signs = wide(patterns(encoding)).reshape(n_out, 1, -1)
-        scales = [wide(per_output(encoding.arrays["delta"], n_out))]
+        scales = [wide(deltas(encoding))]
         if "mean" in encoding.arrays:
             signs = np.concatenate([signs, wide(np.ones_like(signs, dtype=np.int64))], axis=1)
             scales.append(wide(per_output(encoding.arrays["mean"], n_out)))
         return ScaledSums(signs, np.stack(scales, axis=1))
 
     def cost(self, encoding: Encoding) -> Cost:
-        """One add/subtract per non-zero pattern entry, ``delta`` once per output unit.
+        """One add/subtract per non-zero pattern entry, ``delta`` once per output unit (none when
+        it is a power of two: the output's alignment shift).
 
         The pattern look-up is a ROM read (not an operation). With weight normalization each
         non-zero mean adds one full multiplication by ``sum x``, and ``sum x`` (shared by every
@@ -100,8 +122,8 @@ class TernaryMethod(Method):
         """
         used = patterns(encoding)
         signs_per_output = np.count_nonzero(used.reshape(used.shape[0], -1), axis=1)
-        delta = np.broadcast_to(encoding.arrays["delta"].reshape(-1), signs_per_output.shape)
-        full = int(np.count_nonzero((signs_per_output > 0) & (delta != 0)))
+        scaled = "delta" in encoding.arrays
+        full = int(np.count_nonzero((signs_per_output > 0) & (deltas(encoding) != 0))) if scaled else 0
         shift_adds = int(signs_per_output.sum())
         if "mean" in encoding.arrays:
             full += int(np.count_nonzero(encoding.arrays["mean"]))
@@ -114,24 +136,25 @@ class TernaryMethod(Method):
         return int(stored_table(encoding).size) * TABLE_ENTRY_BITS
 
     def processor_multipliers(self, encoding: Encoding) -> Tuple[int, int]:
-        """Per output: ``delta``, and the mean times ``sum x`` with weight normalization."""
-        return 1 + ("mean" in encoding.arrays), 0
+        """Per output: ``delta`` (unless a power of two), and the mean times ``sum x`` with weight
+        normalization."""
+        return ("delta" in encoding.arrays) + ("mean" in encoding.arrays), 0
 
     def arguments(self, encoding: Encoding) -> List[Argument]:
-        """codes, the pattern ROM (a local table), delta, mean (``{0}`` without normalization)."""
-        mean = encoding.arrays.get("mean")
+        """codes, the pattern ROM (a local table), delta and mean (one-entry ``{0}`` placeholders,
+        never read, for a power-of-two ``delta`` and without normalization)."""
         return [Argument("codes", encoding.arrays["codes"]),
                 Argument("table", stored_table(encoding), local="table_t", bits=TABLE_ENTRY_BITS),
-                Argument("delta", encoding.arrays["delta"]),
-                Argument("mean", mean) if mean is not None
-                else Argument("mean", np.zeros(1, np.int64), local="mean_t", bits=PLACEHOLDER_BITS)]
+                _stored_or_placeholder(encoding, "delta"), _stored_or_placeholder(encoding, "mean")]
 
     def config_lines(self, encoding: Encoding, type_of: Callable[[str], str]) -> List[str]:
-        normalized = "mean" in encoding.arrays
-        return [f"typedef {type_of('codes')} code_t;", f"typedef {type_of('delta')} delta_t;",
-                f"typedef {type_of('mean') if normalized else f'ap_int<{PLACEHOLDER_BITS}>'} mean_t;",
-                f"typedef ap_int<{TABLE_ENTRY_BITS}> table_t;",
-                f"static const unsigned n_patterns = {int(stored_table(encoding).shape[0])};",
-                f"static const unsigned n_delta = {int(np.asarray(encoding.arrays['delta']).size)};",
-                f"static const unsigned n_mean = {int(np.asarray(encoding.arrays['mean']).size) if normalized else 1};",
-                f"static const bool normalize = {str(normalized).lower()};"]
+        normalized, scaled = "mean" in encoding.arrays, "delta" in encoding.arrays
+        lines = [f"typedef {type_of('codes')} code_t;", f"typedef ap_int<{TABLE_ENTRY_BITS}> table_t;",
+                 f"static const unsigned n_patterns = {int(stored_table(encoding).shape[0])};"]
+        for name in ("delta", "mean"):
+            stored = name in encoding.arrays
+            count = int(np.asarray(encoding.arrays[name]).size) if stored else 1
+            lines += [f"typedef {type_of(name) if stored else f'ap_int<{PLACEHOLDER_BITS}>'} {name}_t;",
+                      f"static const unsigned n_{name} = {count};"]
+        return lines + [f"static const bool normalize = {str(normalized).lower()};",
+                        f"static const bool unit_delta = {str(not scaled).lower()};"]

@@ -20,7 +20,13 @@ choices (constructor arguments or documented here):
   and the patterns are re-selected for that stored value, so they are optimal for the
   ``delta`` actually used. Ties in ``|w|`` go to the lower position.
 * ``delta`` is an unsigned fixed-point integer of ``scale_bits`` bits with one fractional
-  length per layer.
+  length per layer (``delta_format="fixed"``), or a power of two ``2**-f`` stored as its
+  8-bit exponent ``f`` (``delta_format="po2"``): ``delta`` rounds to the power of two
+  nearest in squared error (for fixed patterns the error of ``d`` is convex, so the better
+  neighbour is ``2**(e+1)`` exactly when the least-squares ``delta > 1.5 * 2**e``). The
+  scale then needs no multiplication: it is the per-output alignment shift the datapath
+  already does, so the layer is multiplication-free end to end (without ``normalize``,
+  whose mean would be a multiplication again).
 * ``normalize=True`` ("weight distribution normalization"): each fan-in's mean is
   subtracted before coding and stored per output unit as ``mean`` (signed,
   ``scale_bits + 1`` bits, same fractional length as ``delta``): ``w = delta*t + mean``.
@@ -43,7 +49,7 @@ import tensorflow as tf
 
 from .base import CompressionQuantizer, require_choice, require_int
 from .controls import ControlMixin
-from .fixedpoint import FRAC_RANGE, FixedPoint, pow2, quantize_unsigned, unsigned_format_for
+from .fixedpoint import FRAC_RANGE, FixedPoint, pow2, quantize_unsigned, round_log2, unsigned_format_for
 from .layout import FanInLayout, GroupSpec
 from .ops import TF, ArrayOps
 from .ranking import ascending_ranks
@@ -58,7 +64,10 @@ class SparseTernary(ControlMixin, CompressionQuantizer):
         k: at most this many non-zeros per group, 1..n (and at most 65536 patterns).
         scale: ``"channel"`` (one ``delta`` per output unit) or ``"layer"``.
         normalize: subtract and store each fan-in's mean before coding.
-        scale_bits: bits of ``delta`` (unsigned fixed point), 2..24.
+        scale_bits: bits of ``delta`` (unsigned fixed point), 2..24 (``delta_format="fixed"``).
+        delta_format: ``"fixed"`` (``scale_bits``-bit fixed point, one full multiplication per
+            output) or ``"po2"`` (a power of two stored as an 8-bit exponent: a shift, no
+            multiplication; not with ``normalize``).
         iterations: alternating least-squares rounds for ``delta``, 1..32.
         active_k: non-zeros admitted per group in the forward pass, 1..n (default ``k``);
             a training control for gradual pruning.
@@ -73,13 +82,18 @@ class SparseTernary(ControlMixin, CompressionQuantizer):
         >>> layer = QDense(10, kernel_quantizer=SparseTernary(n=8, k=2))
         >>> SparseTernary(8, 2).memory_bits((64, 10))   # 80 codes * 8 bits + 10 deltas * 16
         800
+        >>> SparseTernary(8, 2, delta_format="po2").memory_bits((64, 10))   # 10 exponents * 8
+        720
     """
+
+    #: stored width of one power-of-two ``delta``'s exponent (``delta_format="po2"``)
+    EXPONENT_BITS = 8
 
     method = "ternary"
 
     def __init__(self, n: int = 8, k: int = 2, scale: str = "channel", normalize: bool = False,
                  scale_bits: int = 16, iterations: int = 4, active_k: Optional[int] = None,
-                 kernel_layout: str = "auto"):
+                 kernel_layout: str = "auto", delta_format: str = "fixed"):
         super().__init__(kernel_layout)
         self.n = require_int("n", n, 2, MAX_N)
         self.k = require_int("k", k, 1, self.n)
@@ -90,6 +104,10 @@ class SparseTernary(ControlMixin, CompressionQuantizer):
         if not isinstance(normalize, (bool, np.bool_)):
             raise ValueError(f"normalize={normalize!r}: expected a bool")
         self.normalize = bool(normalize)
+        self.delta_format = require_choice("delta_format", delta_format, ("fixed", "po2"))
+        if self.normalize and self.delta_format == "po2":
+            raise ValueError("delta_format='po2': not with normalize=True (the stored mean is a full "
+                             "multiplication per output again); use delta_format='fixed'")
         self.scale_bits = require_int("scale_bits", scale_bits, 2, 24)
         self.iterations = require_int("iterations", iterations, 1, 32)
         self._add_control("active_k", self.k if active_k is None else active_k,
@@ -182,29 +200,36 @@ class SparseTernary(ControlMixin, CompressionQuantizer):
         residual = grouped - mean[:, None, None] if self.normalize else grouped
         admitted = self._admitted(residual, valid)
         delta = tf.reshape(self._alternate(residual, admitted), [-1])
-        largest = tf.reduce_max(delta)
-        if mean is not None:
-            largest = tf.maximum(largest, tf.reduce_max(tf.abs(mean)))
-        frac = tf.clip_by_value(unsigned_format_for(largest, self.scale_bits), *FRAC_RANGE)
-        scales = {"delta": quantize_unsigned(delta, frac, self.scale_bits)}
-        if mean is not None:
-            top = float((1 << self.scale_bits) - 1)
-            scales["mean"] = tf.cast(tf.clip_by_value(tf.round(mean * pow2(frac)), -top, top), tf.int32)
-            residual = grouped - (tf.cast(scales["mean"], tf.float32) * pow2(-frac))[:, None, None]
-            admitted = self._admitted(residual, valid)
-        stored_delta = tf.cast(scales["delta"], tf.float32) * pow2(-frac)
+        if self.delta_format == "po2":
+            frac = tf.clip_by_value(-round_log2(tf.where(delta > 0, delta, 1.0)), *FRAC_RANGE)
+            scales, stored_delta = {}, pow2(-frac)
+        else:
+            largest = tf.reduce_max(delta)
+            if mean is not None:
+                largest = tf.maximum(largest, tf.reduce_max(tf.abs(mean)))
+            frac = tf.clip_by_value(unsigned_format_for(largest, self.scale_bits), *FRAC_RANGE)
+            scales = {"delta": quantize_unsigned(delta, frac, self.scale_bits)}
+            if mean is not None:
+                top = float((1 << self.scale_bits) - 1)
+                scales["mean"] = tf.cast(tf.clip_by_value(tf.round(mean * pow2(frac)), -top, top), tf.int32)
+                residual = grouped - (tf.cast(scales["mean"], tf.float32) * pow2(-frac))[:, None, None]
+                admitted = self._admitted(residual, valid)
+            stored_delta = tf.cast(scales["delta"], tf.float32) * pow2(-frac)
         ternary = self._select(residual, admitted, stored_delta[:, None, None])
         return ternary, scales, {"delta_frac": frac}
 
     def _values(self, ternary: Any, scales: Mapping[str, Any], params: Mapping[str, Any], layout: FanInLayout,
                 ops: ArrayOps) -> Any:
-        """``(delta*t (+ mean)) * 2**-delta_frac`` in the layout's grouped shape.
+        """``(delta*t (+ mean)) * 2**-delta_frac`` in the layout's grouped shape (``delta = 1``
+        and one ``delta_frac`` per scale with ``delta_format="po2"``).
 
         Exact in int32, then one rounding to float32.
         """
-        ternary = ternary[..., :layout.group_size]
-        delta = ops.cast(scales["delta"], "int32")
-        numerator = ops.reshape(delta, (-1, 1, 1)) * ops.cast(ternary, "int32")
+        numerator = ops.cast(ternary[..., :layout.group_size], "int32")
+        if self.delta_format == "po2":
+            steps = ops.pow2(-ops.cast(params["delta_frac"], "int32"))
+            return ops.cast(numerator, "float32") * ops.reshape(steps, (-1, 1, 1))
+        numerator = ops.reshape(ops.cast(scales["delta"], "int32"), (-1, 1, 1)) * numerator
         if self.normalize:
             numerator = numerator + ops.reshape(ops.cast(scales["mean"], "int32"), (-1, 1, 1))
         return ops.cast(numerator, "float32") * ops.pow2(-params["delta_frac"])
@@ -233,13 +258,19 @@ class SparseTernary(ControlMixin, CompressionQuantizer):
         return self._values(ternary, arrays, params, layout, ops)
 
     def _storage(self, layout: FanInLayout) -> Dict[str, Tuple[int, int]]:
-        storage = {"codes": (layout.n_out * layout.n_groups, self.code_bits),
-                   "delta": (layout.n_out if self.scale == "channel" else 1, self.scale_bits)}
+        n_delta = layout.n_out if self.scale == "channel" else 1
+        storage = {"codes": (layout.n_out * layout.n_groups, self.code_bits)}
+        if self.delta_format == "po2":
+            storage["delta_frac"] = (n_delta, self.EXPONENT_BITS)
+        else:
+            storage["delta"] = (n_delta, self.scale_bits)
         if self.normalize:
             storage["mean"] = (layout.n_out, self.scale_bits + 1)
         return storage
 
     def _formats(self, params: Mapping[str, Any]) -> Dict[str, FixedPoint]:
+        if self.delta_format == "po2":
+            return {}
         frac = int(params["delta_frac"])
         formats = {"delta": FixedPoint(self.scale_bits, frac, False)}
         if self.normalize:
@@ -252,4 +283,6 @@ class SparseTernary(ControlMixin, CompressionQuantizer):
     def get_config(self) -> Dict[str, Any]:
         return {"n": self.n, "k": self.k, "scale": self.scale, "normalize": self.normalize,
                 "scale_bits": self.scale_bits, "iterations": self.iterations,
-                "active_k": int(self.get_control("active_k")), **super().get_config()}
+                "active_k": int(self.get_control("active_k")),
+                **({"delta_format": self.delta_format} if self.delta_format != "fixed" else {}),
+                **super().get_config()}

@@ -3,7 +3,8 @@
 A trial builds the recipe's model with the suggested quantizers (:mod:`.space`), trains it with
 the recipe's training section exactly as :func:`keras_wc.pipeline.train` does (its callbacks, QR,
 precision scaling and seed; the recipe's ``GradualPruning`` is replaced by one ramping each pruning
-SWC layer to its suggested final ``prune_threshold``), scores it on the held-out **validation**
+SWC layer to its suggested final ``prune_threshold`` and each SparseTernary layer from ``n`` to ``k``
+non-zeros per group), scores it on the held-out **validation**
 part of the training split (never the test split) and measures
 its cost with :func:`keras_wc.hls.resources` (memory bits, full multiplications, and the
 gate-level LUT/DSP estimate). The trainer is a ``"module:function"`` so that worker processes
@@ -26,7 +27,7 @@ from ..projects import Recipe, build_model
 DEFAULT_TRAINER = "keras_wc.search.objective:train_on_validation"
 #: the cost figures a trial records (``pareto.json``'s point fields)
 COSTS = ("memory_bits", "full_mults", "lut", "dsp")
-#: the pruning ramp of a searched SWC layer (the benchmark rows' schedule)
+#: the pruning ramp of a searched SWC or SparseTernary layer (the benchmark rows' schedule)
 PRUNING_SCHEDULE = {"class_name": "PolynomialDecay",
                     "config": {"initial_sparsity": 0.0, "final_sparsity": 0.5,
                                "begin_step": {"of_training": 0.2}, "end_step": {"of_training": 0.8},
@@ -67,7 +68,7 @@ def trial_recipe(recipe: Recipe, layers: Mapping[str, Any], pruning: Mapping[str
     Args:
         recipe: the searched recipe.
         layers: ``{layer: quantizer spec}`` for every weight layer.
-        pruning: ``{SWC layer: final prune_threshold}`` (:func:`~.space.pruning_targets`).
+        pruning: ``{layer: final pruning target}`` (:func:`~.space.pruning_targets`).
         val_fraction: the validation share of the training split the trial is scored on.
         epochs: training epochs (``None``: the recipe's).
 

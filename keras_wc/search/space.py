@@ -50,7 +50,7 @@ CHOICES: Dict[str, Choice] = {
     "poly": Choice("PolyApprox", {"degree": (1, 2), "levels": (4, 8, 16), "group": ("filter", 16)}, {}),
     "dfp": Choice("DFP", {"bits": (3, 4, 5, 6, 8)}, {}),
     "po2": Choice("Po2", {"bits": (3, 4, 5)}, {}),
-    "ternary": Choice("SparseTernary", {"n": (4, 8, 16), "k": (1, 2, 3)}, {}),
+    "ternary": Choice("SparseTernary", {"n": (4, 8, 16), "k": (1, 2, 3), "delta_format": ("fixed", "po2")}, {}),
     "qkeras": Choice("quantized_bits", {"bits": (2, 3, 4, 6, 8)}, {"integer": 0, "alpha": 1}),
 }
 
@@ -103,17 +103,23 @@ def suggest_layer(trial: Any, layer: str, fan_in: int, methods: Sequence[str] = 
 
 
 def pruning_targets(params: Mapping[str, Any]) -> Dict[str, float]:
-    """``{layer: final prune_threshold}`` of the SWC layers of a trial's parameters that prune.
+    """``{layer: final pruning target}`` of a trial's parameters: each SWC layer that prunes (its final
+    ``prune_threshold``) and each SparseTernary layer (its ``k``: ``active_k`` ramps from ``n`` down to
+    ``k``, as the benchmark's ternary row trains).
 
     Example:
-        >>> pruning_targets({"fc1.method": "swc", "fc1.swc.prune_threshold": 0.1})
-        {'fc1': 0.1}
+        >>> pruning_targets({"fc1.method": "swc", "fc1.swc.prune_threshold": 0.1,
+        ...                  "fc2.method": "ternary", "fc2.ternary.k": 2})
+        {'fc1': 0.1, 'fc2': 2}
     """
-    out = {}
+    out: Dict[str, float] = {}
     for key, value in params.items():
         layer, _, rest = key.partition(".")
-        if rest == "swc.prune_threshold" and params.get(f"{layer}.{METHOD}") == "swc" and value > 0:
+        method = params.get(f"{layer}.{METHOD}")
+        if rest == "swc.prune_threshold" and method == "swc" and value > 0:
             out[layer] = float(value)
+        elif rest == "ternary.k" and method == "ternary":
+            out[layer] = int(value)
     return out
 
 
