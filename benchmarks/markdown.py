@@ -403,7 +403,7 @@ def _search_front_section(front: Dict, suite: Dict, out_dir: Path, plot_name: st
     import matplotlib.pyplot as plt
 
     rows = [r for r in suite["results"] if r["workload"] == front["workload"] and r["seed"] == 0
-            and r["family"] != "ablation"]
+            and r["family"] != "ablation" and r["row"] != "searched"]
     budget = ", ".join(f"{k.replace('_', ' ')} <= {v:,}" for k, v in front["budget"].items())
     lines = [f"## Per-layer search (`keras-wc search`) on {front['workload']}\n",
              f"{front['trials']} trials ({front['failed']} failed) by {front['workers']} workers on one "

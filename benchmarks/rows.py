@@ -18,7 +18,7 @@ from keras_wc.projects import Recipe, load_recipe, merge, recipe_from_dict
 RECIPES = Path(__file__).resolve().parent / "recipes"
 #: the main rows, in table order (file stems of ``recipes/rows/``)
 MAIN = ("float32", "qkeras8", "qkeras4", "tfmot90", "swc_fixed", "swc_po2", "poly_linear", "poly_quadratic",
-        "dfp_ps_qr", "dfp_ps_wqr", "po2_qr", "ternary82", "ternary82_direct")
+        "dfp_ps_qr", "dfp_ps_wqr", "po2_qr", "ternary82", "ternary82_direct", "searched")
 
 
 def load_row(name: str) -> Recipe:
