@@ -21,7 +21,7 @@ from typing import Any, Dict, Mapping, Tuple
 import tensorflow as tf
 
 from .base import BitWidthControl, CompressionQuantizer
-from .fixedpoint import FixedPoint, pow2, signed_format_for
+from .fixedpoint import FRAC_BITS, FixedPoint, pow2, signed_format_for
 from .layout import FanInLayout, GroupSpec
 from .ops import ArrayOps
 
@@ -48,7 +48,7 @@ class DFP(BitWidthControl, CompressionQuantizer):
     method = "dfp"
     bits_range = (2, 24)
     #: stored width of one per-channel fractional length (per-layer ones are part of the type)
-    FRAC_BITS = 8
+    FRAC_BITS = FRAC_BITS
 
     def __init__(self, bits: int = 8, per_channel: bool = False, kernel_layout: str = "auto"):
         super().__init__(kernel_layout)

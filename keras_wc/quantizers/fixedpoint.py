@@ -93,6 +93,8 @@ pow2 = TF.pow2
 #: fractional lengths are clamped to this range so that every level ``2**-frac`` and every
 #: scale ``2**frac`` is a normal float32 (exact in :func:`pow2`)
 FRAC_RANGE = (-126, 126)
+#: stored width of one fractional length kept per output unit (it spans :data:`FRAC_RANGE`)
+FRAC_BITS = 8
 
 
 def signed_format_for(max_value: tf.Tensor, bits: tf.Tensor) -> tf.Tensor:

@@ -49,7 +49,7 @@ import tensorflow as tf
 
 from .base import CompressionQuantizer, require_choice, require_int
 from .controls import ControlMixin
-from .fixedpoint import FRAC_RANGE, FixedPoint, pow2, quantize_unsigned, round_log2, unsigned_format_for
+from .fixedpoint import FRAC_BITS, FRAC_RANGE, FixedPoint, pow2, quantize_unsigned, round_log2, unsigned_format_for
 from .layout import FanInLayout, GroupSpec
 from .ops import TF, ArrayOps
 from .ranking import ascending_ranks
@@ -87,7 +87,7 @@ class SparseTernary(ControlMixin, CompressionQuantizer):
     """
 
     #: stored width of one power-of-two ``delta``'s exponent (``delta_format="po2"``)
-    EXPONENT_BITS = 8
+    EXPONENT_BITS = FRAC_BITS
 
     method = "ternary"
 
