@@ -265,12 +265,16 @@ def _gate_level_workload_table(workload: Dict) -> List[str]:
     base = next((r for r in workload["rows"] if r["row"] == workload["baseline"] and "totals" in r), None)
     base_cost = None if base is None else base["totals"]["LUT"] + base["totals"]["DSP"]
     command = workload.get("command", "python -m benchmarks.rtl_hardware")
+    whole = workload.get("scope", "whole design") == "whole design"
+    scope = ("synthesized whole by the same yosys command (each layer module, then the top)" if whole else
+             "synthesized module by module by the same yosys command; the figures are the layer modules' sum "
+             "(the top's stream buffers and control are not synthesized: at this size yosys would spend hours "
+             "on the top alone)")
     lines = [f"### Gate level on the {workload['workload']} (`{command}`)", "",
-             f"The same protocol on a second model: every row the same architecture, seed and {workload['epochs']} "
+             f"The same protocol on another model: every row the same architecture, seed and {workload['epochs']} "
              "epochs, one kernel quantizer on every layer, written up to the logits, simulated by Verilator on the "
-             "test images against the emulator and synthesized whole by the same yosys command; ratios are "
-             "against this workload's 8-bit baseline row. yosys s is yosys' own wall time on this machine (2 "
-             "cores shared), per module and for the top.", "",
+             f"test images against the emulator and {scope}; ratios are against this workload's 8-bit baseline "
+             "row. yosys s is yosys' own wall time on this machine (2 cores shared), summed over its runs.", "",
              "| row | test acc. % | LUT | FF | CARRY | DSP | BRAM | LUT + DSP ×baseline | full mults | "
              "LUT estimate | Verilator vs emulator | yosys s |",
              "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|"]
@@ -289,6 +293,23 @@ def _gate_level_workload_table(workload: Dict) -> List[str]:
     if failures:
         lines += ["", "Rows without yosys figures, and why:", ""]
         lines += [f"- {'; '.join(rows)}: {reason}" for reason, rows in failures.items()]
+    return lines + ([] if whole or base is None else ["", *_per_layer_table(workload["rows"], base)])
+
+
+def _per_layer_table(rows: List[Dict], base: Dict) -> List[str]:
+    """LUT + DSP of each layer module of each synthesized row, relative to the baseline's same module."""
+    weighted = [name for name in base["layers"] if base["layers"][name]["DSP"] + base["layers"][name]["LUT"]]
+    lines = ["Per layer module: LUT + DSP relative to the baseline's same module (the baseline's LUT + DSP in "
+             "its row).", "", "| row | " + " | ".join(weighted) + " |", "|---|" + "---:|" * len(weighted)]
+    for r in rows:
+        if "layers" not in r:
+            continue
+        if r is base:
+            cells = [f"{f['LUT'] + f['DSP']:,}" for f in (base["layers"][n] for n in weighted)]
+        else:
+            cells = [f"{(r['layers'][n]['LUT'] + r['layers'][n]['DSP']) / (b['LUT'] + b['DSP']):.2f}"
+                     for n, b in ((n, base["layers"][n]) for n in weighted)]
+        lines.append(f"| {r['row']} | " + " | ".join(cells) + " |")
     return lines
 
 

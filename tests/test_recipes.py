@@ -191,3 +191,26 @@ def test_rerunning_some_rows_keeps_the_others_in_table_order(benchmarks, tmp_pat
         ("b", "ternary82", 0.6)]
     assert merged["seconds"] == 105.0 and merged["suite"] == "full"
     assert run.keep_other_rows(tmp_path / "absent.json", {"results": []}) == {"results": []}
+
+
+def test_gate_level_rows_sum_layer_modules_and_compare_each_with_the_baseline(benchmarks):
+    rtl = importlib.import_module("benchmarks.rtl_hardware")
+    markdown = importlib.import_module("benchmarks.markdown")
+
+    def synthesized(*costs):  # (layer module job, yosys' figures) for fc1 and logits
+        return [(rtl.Job(0, name, [], name, 0), {"LUT": lut, "FF": 1, "CARRY": 0, "DSP": dsp, "BRAM": 0,
+                                                 "seconds": 2.0})
+                for name, (lut, dsp) in zip(("fc1", "logits"), costs)]
+
+    base = rtl.finish({"row": rtl.BASELINE, "accuracy": 0.9}, synthesized((100, 0), (40, 0)))
+    dfp = rtl.finish({"row": "DFP 4-bit", "accuracy": 0.8}, synthesized((30, 2), (20, 0)))
+    killed = rtl.finish({"row": "Po2 4-bit", "accuracy": 0.7}, [
+        (rtl.Job(0, "fc1", [], "fc1", 0), {"error": "yosys did not finish module fc1 within 5 s (killed)"})])
+    assert dfp["totals"] == {"LUT": 50, "FF": 2, "CARRY": 0, "DSP": 2, "BRAM": 0} and dfp["yosys_seconds"] == 4.0
+    assert "totals" not in killed and killed["error"] == "yosys: yosys did not finish module fc1 within 5 s (killed)"
+    table = "\n".join(markdown._gate_level_workload_table({
+        "workload": "w", "epochs": 1, "baseline": rtl.BASELINE, "scope": "layer modules",
+        "rows": [base, dfp, killed]}))
+    assert "| DFP 4-bit | 80.00 | 50 | 2 | 0 | 2 | 0 | 0.37 |" in table  # (50 + 2) / 140
+    assert "| DFP 4-bit | 0.32 | 0.50 |" in table  # per module: (30 + 2) / 100, 20 / 40
+    assert f"| {rtl.BASELINE} | 100 | 40 |" in table and "- Po2 4-bit: yosys: yosys did not finish" in table

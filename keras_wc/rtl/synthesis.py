@@ -12,14 +12,16 @@ baselines alike). Results are cached by a hash of the Verilog, the family and th
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 from .cache import cache_folder, content_key
 
@@ -78,13 +80,15 @@ def figures(cells: Dict[str, int]) -> Dict[str, float]:
     return {name: (int(v) if float(v).is_integer() else v) for name, v in out.items()}
 
 
-def synthesize_module(files: Sequence[Path], top: str, family: str = "xcup") -> Dict[str, object]:
+def synthesize_module(files: Sequence[Path], top: str, family: str = "xcup",
+                      timeout: Optional[float] = None) -> Dict[str, object]:
     """One yosys run: ``synth_xilinx -family F -top M -flatten -noiopad -noclkbuf; stat``.
 
     Args:
         files: the Verilog files it reads.
         top: the module to synthesize.
         family: the ``-family`` of ``synth_xilinx``.
+        timeout: seconds before yosys (and the ABC processes it started) is killed; None: no limit.
 
     Returns:
         ``{"cells": {...}, "LUT": ..., "FF": ..., "CARRY": ..., "DSP": ..., "BRAM": ..., "seconds": ...,
@@ -92,6 +96,7 @@ def synthesize_module(files: Sequence[Path], top: str, family: str = "xcup") -> 
 
     Raises:
         RuntimeError: yosys missing, or its error.
+        TimeoutError: yosys ran past ``timeout`` (nothing is cached).
     """
     texts = [Path(f).read_text() for f in files]
     script = f"synth_xilinx -family {family} -top {top} -flatten -noiopad -noclkbuf"
@@ -106,17 +111,38 @@ def synthesize_module(files: Sequence[Path], top: str, family: str = "xcup") -> 
             sources[-1].write_text(text)
         reads = "; ".join(f"read_verilog {source}" for source in sources)
         start = time.time()
-        done = subprocess.run([yosys_executable(), "-q", "-p", f"{reads}; {script}; tee -q -o {stat} stat"],
-                              capture_output=True, text=True)
+        command = [yosys_executable(), "-q", "-p", f"{reads}; {script}; tee -q -o {stat} stat"]
+        returncode, output = _run_killable(command, timeout,
+                                           f"yosys did not finish module {top} within {timeout} s (killed)")
         seconds = round(time.time() - start, 2)
-        if done.returncode != 0 or not stat.is_file():
-            errors = [line for line in (done.stdout + done.stderr).splitlines() if "ERROR" in line.upper()]
+        if returncode != 0 or not stat.is_file():
+            errors = [line for line in output.splitlines() if "ERROR" in line.upper()]
             raise RuntimeError(f"yosys failed on module {top}: " + " ".join(errors[:4]))
         cells = cell_counts(stat.read_text())
     result = {"cells": cells, **figures(cells), "seconds": seconds}
     cached.parent.mkdir(parents=True, exist_ok=True)
     cached.write_text(json.dumps(result, sort_keys=True) + "\n")
     return {**result, "cached": False}
+
+
+def _run_killable(command: List[str], timeout: Optional[float], message: str) -> Tuple[int, str]:
+    """Run ``command`` in a process group of its own; past ``timeout`` the whole group is killed.
+
+    Returns:
+        ``(return code, stdout + stderr)``.
+
+    Raises:
+        TimeoutError: with ``message``.
+    """
+    child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                             start_new_session=True)
+    try:
+        output, _ = child.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(child.pid, signal.SIGKILL)  # yosys and its yosys-abc children
+        child.communicate()
+        raise TimeoutError(message) from None
+    return child.returncode, output
 
 
 @dataclass
@@ -126,7 +152,8 @@ class SynthesisReport:
     Attributes:
         family: the ``synth_xilinx`` family.
         layers: Keras layer name -> figures (``report.layers["fc1"]["LUT"]``).
-        top: the top's figures (every module, the stream buffers and the control).
+        top: the top's figures (every module, the stream buffers and the control); empty when the top was
+            not synthesized.
         seconds: yosys' wall time (0 for cached results).
 
     Example:
@@ -142,7 +169,10 @@ class SynthesisReport:
 
     @property
     def totals(self) -> Dict[str, object]:
-        """The top's LUT/FF/CARRY/DSP/BRAM (the whole design)."""
+        """The top's LUT/FF/CARRY/DSP/BRAM (the whole design); without a top run, the layer modules' sum
+        (the stream buffers and the control left out)."""
+        if not self.top:
+            return {name: sum(f[name] for f in self.layers.values()) for name in FIGURES}
         return {name: self.top[name] for name in FIGURES}
 
     def to_dict(self) -> Dict[str, object]:
@@ -153,12 +183,15 @@ class SynthesisReport:
         """A table: one row per layer module, then the whole design."""
         head = "| module | " + " | ".join(FIGURES) + " |\n|---|" + "---:|" * len(FIGURES)
         rows = [f"| {name} | " + " | ".join(str(f[k]) for k in FIGURES) + " |" for name, f in self.layers.items()]
-        rows.append("| **whole design** | " + " | ".join(str(self.top[k]) for k in FIGURES) + " |")
+        label = "**whole design**" if self.top else "**layer modules, sum**"
+        rows.append(f"| {label} | " + " | ".join(str(self.totals[k]) for k in FIGURES) + " |")
         return "\n".join([head, *rows])
 
 
-def synthesize_design(design, family: str = "xcup", progress: bool = False) -> SynthesisReport:
-    """Synthesize every layer module of ``design`` alone, then its top (:class:`SynthesisReport`)."""
+def synthesize_design(design, family: str = "xcup", progress: bool = False,
+                      include_top: bool = True) -> SynthesisReport:
+    """Synthesize every layer module of ``design`` alone, then its top unless ``include_top`` is False
+    (:class:`SynthesisReport`)."""
     report = SynthesisReport(family)
     files: List[Path] = design.verilog_files()
     for module, path in zip(design.modules, files):
@@ -168,6 +201,8 @@ def synthesize_design(design, family: str = "xcup", progress: bool = False) -> S
         if progress:
             print(f"  yosys {module.layer}: " + ", ".join(f"{k} {result[k]}" for k in FIGURES)
                   + (" (cached)" if result["cached"] else f" ({result['seconds']} s)"), flush=True)
+    if not include_top:
+        return report
     result = synthesize_module(files, design.top, family)
     report.top = {k: result[k] for k in (*FIGURES, "cells", "seconds")}
     report.seconds += 0 if result["cached"] else result["seconds"]
