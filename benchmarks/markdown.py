@@ -297,10 +297,13 @@ def _gate_level_workload_table(workload: Dict) -> List[str]:
 
 
 def _per_layer_table(rows: List[Dict], base: Dict) -> List[str]:
-    """LUT + DSP of each layer module of each synthesized row, relative to the baseline's same module."""
+    """LUT + DSP of each layer module of each synthesized row, relative to the baseline's same module, and
+    the range of the LUT estimate's ratio to yosys over the row's modules (``keras_wc.rtl.estimate``)."""
     weighted = [name for name in base["layers"] if base["layers"][name]["DSP"] + base["layers"][name]["LUT"]]
-    lines = ["Per layer module: LUT + DSP relative to the baseline's same module (the baseline's LUT + DSP in "
-             "its row).", "", "| row | " + " | ".join(weighted) + " |", "|---|" + "---:|" * len(weighted)]
+    lines = ["Per layer module: LUT + DSP relative to the baseline's same module (the baseline's own LUT + DSP "
+             "in its row), and the gate estimate's LUT over yosys' LUT, lowest and highest module.", "",
+             "| row | " + " | ".join(weighted) + " | LUT estimate ÷ yosys |",
+             "|---|" + "---:|" * (len(weighted) + 1)]
     for r in rows:
         if "layers" not in r:
             continue
@@ -309,7 +312,10 @@ def _per_layer_table(rows: List[Dict], base: Dict) -> List[str]:
         else:
             cells = [f"{(r['layers'][n]['LUT'] + r['layers'][n]['DSP']) / (b['LUT'] + b['DSP']):.2f}"
                      for n, b in ((n, base["layers"][n]) for n in weighted)]
-        lines.append(f"| {r['row']} | " + " | ".join(cells) + " |")
+        ratios = [r["estimate_layers_LUT"][n] / f["LUT"] for n, f in r["layers"].items()
+                  if f["LUT"] and n in r.get("estimate_layers_LUT", {})]
+        spread = f"{min(ratios):.2f}–{max(ratios):.2f}" if ratios else "—"
+        lines.append(f"| {r['row']} | " + " | ".join(cells) + f" | {spread} |")
     return lines
 
 
