@@ -172,9 +172,10 @@ class YosysQueue:
         >>> queue.outcomes[0]["LUT"]
     """
 
-    def __init__(self, workers: int, timeout: Optional[float]):
+    def __init__(self, workers: int, timeout: Optional[float], cached_only: bool = False):
         self.pool = ThreadPoolExecutor(max_workers=workers)  # each thread waits on its yosys process
         self.timeout = timeout
+        self.cached_only = cached_only
         self.jobs: List[Job] = []
         self.futures: List[Any] = []
         self.outcomes: Dict[int, Dict[str, Any]] = {}
@@ -189,10 +190,10 @@ class YosysQueue:
         from keras_wc.rtl.synthesis import synthesize_module
 
         try:
-            outcome = synthesize_module(job.files, job.top, timeout=self.timeout)
+            outcome = synthesize_module(job.files, job.top, timeout=self.timeout, cached_only=self.cached_only)
             print(f"  yosys {label} {job.name}: LUT {outcome['LUT']}, DSP {outcome['DSP']}, {outcome['seconds']} s"
                   + (" (cached)" if outcome["cached"] else ""), flush=True)
-        except (RuntimeError, TimeoutError) as error:
+        except (RuntimeError, TimeoutError, LookupError) as error:
             outcome = {"error": str(error)}
             print(f"  yosys {label} {job.name}: {error}", flush=True)
         self.outcomes[position] = outcome
@@ -222,16 +223,16 @@ def finish(result: Dict[str, Any], jobs: List[Tuple[Job, Dict[str, Any]]]) -> Di
 
 
 def run_workload(workload: str, keys: List[str], data, yosys_timeout: Optional[float],
-                 skip_reason: str = "", workers: int = 1) -> Dict[str, Any]:
+                 skip_reason: str = "", workers: int = 1, cached_only: bool = False) -> Dict[str, Any]:
     """The rows of ``keys`` (method keys) on one workload: each row trained, written and simulated in
     turn while the yosys runs of the rows before it go on, ``workers`` at a time (``skip_reason``: why
-    yosys is not run, after ``--yosys-timeout 0``)."""
+    yosys is not run, after ``--yosys-timeout 0``; ``cached_only``: figures from the yosys cache only)."""
     start = time.time()
     table = methods()
     include_top = workload not in LAYER_MODULES_ONLY
     prepared: List[Tuple[Dict[str, Any], Any]] = []
     with tempfile.TemporaryDirectory(prefix="keras_wc_rtl_bench_") as scratch, \
-            YosysQueue(workers, yosys_timeout) as queue:
+            YosysQueue(workers, yosys_timeout, cached_only) as queue:
         for key in keys:
             r, design = prepare(*table[key], data, Path(scratch), workload)
             prepared.append((r, design))
@@ -299,6 +300,9 @@ def main(argv: Optional[List[str]] = None) -> None:
     parser.add_argument("--yosys-timeout", type=float, default=None,
                         help="seconds of yosys per module before it is killed and its row kept with that "
                              "reason (default no limit; 0: yosys not run)")
+    parser.add_argument("--cached-only", action="store_true",
+                        help="never run yosys: take each module's figures from the yosys cache (a module not "
+                             "there leaves its row without figures, saying so)")
     parser.add_argument("--jobs", type=int, default=1,
                         help="yosys runs at a time (default 1; each uses one core and up to a few GB)")
     args = parser.parse_args(argv)
@@ -318,7 +322,7 @@ def main(argv: Optional[List[str]] = None) -> None:
         data = datasets.load(DATASETS[workload])
         document = json.loads(RESULTS.read_text()) if RESULTS.is_file() else {"suite": "rtl_hardware"}
         result = run_workload(workload, keys, data, args.yosys_timeout, baseline_cost(document, workload),
-                              args.jobs)
+                              args.jobs, args.cached_only)
         document = json.loads(RESULTS.read_text()) if RESULTS.is_file() else {"suite": "rtl_hardware"}
         RESULTS.write_text(json.dumps(merge(document, workload, result, keys == list(table)), indent=1) + "\n")
         write_benchmarks_md(RESULTS.parent, ROOT / "BENCHMARKS.md")

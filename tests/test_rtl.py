@@ -285,10 +285,14 @@ def test_layer_modules_alone_and_a_yosys_time_limit(tmp_path, fresh_cache):
     with pytest.raises(TimeoutError, match=r"did not finish module \w+ within 0.01 s"):
         synthesize_module(design.verilog_files()[:1], design.modules[0].module, timeout=0.01)
     assert not list((tmp_path / "cache").rglob("*.json"))  # a killed run caches nothing
+    with pytest.raises(LookupError, match=r"module \w+ was not synthesized: it is not in the yosys cache"):
+        synthesize_module(design.verilog_files()[:1], design.modules[0].module, cached_only=True)
     report = design.synthesize(include_top=False)
     assert report.top == {} and report.layers["fc"]["LUT"] > 0
     assert report.totals == {k: sum(f[k] for f in report.layers.values()) for k in FIGURES}
     assert "| **layer modules, sum** |" in report.to_markdown()
+    again = synthesize_module(design.verilog_files()[:1], design.modules[0].module, cached_only=True)
+    assert again["cached"] and again["LUT"] == report.layers[design.modules[0].layer]["LUT"]
 
 
 # -- refusals, determinism, files ----------------------------------------------------------------

@@ -81,7 +81,7 @@ def figures(cells: Dict[str, int]) -> Dict[str, float]:
 
 
 def synthesize_module(files: Sequence[Path], top: str, family: str = "xcup",
-                      timeout: Optional[float] = None) -> Dict[str, object]:
+                      timeout: Optional[float] = None, cached_only: bool = False) -> Dict[str, object]:
     """One yosys run: ``synth_xilinx -family F -top M -flatten -noiopad -noclkbuf; stat``.
 
     Args:
@@ -89,6 +89,7 @@ def synthesize_module(files: Sequence[Path], top: str, family: str = "xcup",
         top: the module to synthesize.
         family: the ``-family`` of ``synth_xilinx``.
         timeout: seconds before yosys (and the ABC processes it started) is killed; None: no limit.
+        cached_only: read the cache and never run yosys.
 
     Returns:
         ``{"cells": {...}, "LUT": ..., "FF": ..., "CARRY": ..., "DSP": ..., "BRAM": ..., "seconds": ...,
@@ -97,12 +98,15 @@ def synthesize_module(files: Sequence[Path], top: str, family: str = "xcup",
     Raises:
         RuntimeError: yosys missing, or its error.
         TimeoutError: yosys ran past ``timeout`` (nothing is cached).
+        LookupError: ``cached_only`` and the module is not in the cache.
     """
     texts = [Path(f).read_text() for f in files]
     script = f"synth_xilinx -family {family} -top {top} -flatten -noiopad -noclkbuf"
     cached = cache_folder("yosys") / f"{content_key([yosys_version(), script, *texts])}.json"
     if cached.is_file():
         return {**json.loads(cached.read_text()), "cached": True}
+    if cached_only:
+        raise LookupError(f"module {top} was not synthesized: it is not in the yosys cache (cache only)")
     with tempfile.TemporaryDirectory(prefix="keras_wc_yosys_") as scratch:
         stat = Path(scratch) / "stat.txt"
         sources = []  # copied under plain names: yosys' script splits a path at its spaces
