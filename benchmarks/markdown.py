@@ -309,9 +309,9 @@ def _per_layer_table(rows: List[Dict], base: Dict) -> List[str]:
             continue
         if r is base:
             cells = [f"{f['LUT'] + f['DSP']:,}" for f in (base["layers"][n] for n in weighted)]
-        else:
+        else:  # a row whose yosys run did not finish keeps the modules that did
             cells = [f"{(r['layers'][n]['LUT'] + r['layers'][n]['DSP']) / (b['LUT'] + b['DSP']):.2f}"
-                     for n, b in ((n, base["layers"][n]) for n in weighted)]
+                     if n in r["layers"] else "—" for n, b in ((n, base["layers"][n]) for n in weighted)]
         ratios = [r["estimate_layers_LUT"][n] / f["LUT"] for n, f in r["layers"].items()
                   if f["LUT"] and n in r.get("estimate_layers_LUT", {})]
         spread = f"{min(ratios):.2f}–{max(ratios):.2f}" if ratios else "—"

@@ -208,12 +208,14 @@ class YosysQueue:
 
 
 def finish(result: Dict[str, Any], jobs: List[Tuple[Job, Dict[str, Any]]]) -> Dict[str, Any]:
-    """The row with its yosys figures (per layer module, totals, yosys seconds), or the first failure."""
+    """The row with its yosys figures: per layer module, totals and yosys seconds; after a failed run, the
+    modules that did finish and the first failure under ``"error"`` (no totals)."""
+    layers = {job.name: {k: outcome[k] for k in FIGURES} for job, outcome in jobs
+              if job.name != "top" and "error" not in outcome}
     failed = [outcome["error"] for _, outcome in jobs if "error" in outcome]
     if failed:
-        return {**result, "error": f"yosys: {failed[0]}" + (f" (and {len(failed) - 1} more)" if len(failed) > 1
-                                                            else "")}
-    layers = {job.name: {k: outcome[k] for k in FIGURES} for job, outcome in jobs if job.name != "top"}
+        more = f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""
+        return {**result, "layers": layers, "error": f"yosys: {failed[0]}{more}"}
     top = next((outcome for job, outcome in jobs if job.name == "top"), None)
     totals = ({k: top[k] for k in FIGURES} if top is not None
               else {k: sum(f[k] for f in layers.values()) for k in FIGURES})

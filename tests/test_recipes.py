@@ -205,7 +205,7 @@ def test_gate_level_rows_sum_layer_modules_and_compare_each_with_the_baseline(be
     estimate = {"estimate_layers_LUT": {"fc1": 60, "logits": 10}}
     base = rtl.finish({"row": rtl.BASELINE, "accuracy": 0.9, **estimate}, synthesized((100, 0), (40, 0)))
     dfp = rtl.finish({"row": "DFP 4-bit", "accuracy": 0.8, **estimate}, synthesized((30, 2), (20, 0)))
-    killed = rtl.finish({"row": "Po2 4-bit", "accuracy": 0.7}, [
+    killed = rtl.finish({"row": "Po2 4-bit", "accuracy": 0.7}, synthesized((1, 1), (10, 0))[1:] + [
         (rtl.Job(0, "fc1", [], "fc1", 0), {"error": "yosys did not finish module fc1 within 5 s (killed)"})])
     assert dfp["totals"] == {"LUT": 50, "FF": 2, "CARRY": 0, "DSP": 2, "BRAM": 0} and dfp["yosys_seconds"] == 4.0
     assert "totals" not in killed and killed["error"] == "yosys: yosys did not finish module fc1 within 5 s (killed)"
@@ -214,4 +214,6 @@ def test_gate_level_rows_sum_layer_modules_and_compare_each_with_the_baseline(be
         "rows": [base, dfp, killed]}))
     assert "| DFP 4-bit | 80.00 | 50 | 2 | 0 | 2 | 0 | 0.37 |" in table  # (50 + 2) / 140
     assert "| DFP 4-bit | 0.32 | 0.50 | 0.50–2.00 |" in table  # per module: (30 + 2) / 100, 20 / 40; 10/20, 60/30
-    assert f"| {rtl.BASELINE} | 100 | 40 | 0.25–0.60 |" in table and "- Po2 4-bit: yosys: yosys did not finish" in table
+    assert f"| {rtl.BASELINE} | 100 | 40 | 0.25–0.60 |" in table
+    assert "| Po2 4-bit | — | 0.25 | — |" in table  # the module that finished, without an estimate
+    assert "- Po2 4-bit: yosys: yosys did not finish" in table
