@@ -272,8 +272,11 @@ def _gate_level_workload_table(workload: Dict) -> List[str]:
              "on the top alone)")
     lines = [f"### Gate level on the {workload['workload']} (`{command}`)", "",
              f"The same protocol on another model: every row the same architecture, seed and {workload['epochs']} "
-             "epochs, one kernel quantizer on every layer, written up to the logits, simulated by Verilator on the "
-             f"test images against the emulator and {scope}; ratios are against this workload's 8-bit baseline "
+             "epochs, one kernel quantizer on every layer, written up to the logits, "
+             + ("simulated by Verilator on the test images against the emulator" if workload.get("simulated", True)
+                else "not simulated by Verilator (its C++ compile takes over 10 min per row at this size; the "
+                     "accuracy is the emulator's, which Verilator matches bit for bit on the other workloads)")
+             + f" and {scope}; ratios are against this workload's 8-bit baseline "
              "row. yosys s is yosys' own wall time on this machine (2 cores shared), summed over its runs.", "",
              "| row | test acc. % | LUT | FF | CARRY | DSP | BRAM | LUT + DSP ×baseline | full mults | "
              "LUT estimate | Verilator vs emulator | yosys s |",
@@ -293,29 +296,37 @@ def _gate_level_workload_table(workload: Dict) -> List[str]:
     if failures:
         lines += ["", "Rows without yosys figures, and why:", ""]
         lines += [f"- {'; '.join(rows)}: {reason}" for reason, rows in failures.items()]
-    return lines + ([] if whole or base is None else ["", *_per_layer_table(workload["rows"], base)])
+    layered = next((r for r in workload["rows"] if r["row"] == workload["baseline"] and r.get("layers")), None)
+    return lines + ([] if whole or layered is None else ["", *_per_layer_table(workload["rows"], layered)])
 
 
 def _per_layer_table(rows: List[Dict], base: Dict) -> List[str]:
-    """LUT + DSP of each layer module of each synthesized row, relative to the baseline's same module, and
-    the range of the LUT estimate's ratio to yosys over the row's modules (``keras_wc.rtl.estimate``)."""
-    weighted = [name for name in base["layers"] if base["layers"][name]["DSP"] + base["layers"][name]["LUT"]]
+    """LUT + DSP of each layer module of each row, relative to the baseline's same module (the module's own
+    LUT + DSP in italics where the baseline's did not finish), and the range of the LUT estimate's ratio to
+    yosys over the row's modules (``keras_wc.rtl.estimate``)."""
+    names: List[str] = []  # in the model's order: the row with the most modules first
+    for r in sorted(rows, key=lambda r: -len(r.get("layers", {}))):
+        names += [n for n, f in r.get("layers", {}).items() if n not in names and f["LUT"] + f["DSP"]]
+
+    def cell(r: Dict, name: str) -> str:
+        if name not in r.get("layers", {}):
+            return "—"
+        cost = r["layers"][name]["LUT"] + r["layers"][name]["DSP"]
+        if r is base or name not in base["layers"]:
+            return f"{cost:,}" if r is base else f"*{cost:,}*"
+        return f"{cost / (base['layers'][name]['LUT'] + base['layers'][name]['DSP']):.2f}"
+
     lines = ["Per layer module: LUT + DSP relative to the baseline's same module (the baseline's own LUT + DSP "
-             "in its row), and the gate estimate's LUT over yosys' LUT, lowest and highest module.", "",
-             "| row | " + " | ".join(weighted) + " | LUT estimate ÷ yosys |",
-             "|---|" + "---:|" * (len(weighted) + 1)]
+             "in its row; in italics a module's own LUT + DSP where the baseline's did not finish; — where "
+             "this row's did not), and the gate estimate's LUT over yosys' LUT, lowest and highest module.", "",
+             "| row | " + " | ".join(names) + " | LUT estimate ÷ yosys |", "|---|" + "---:|" * (len(names) + 1)]
     for r in rows:
-        if "layers" not in r:
+        if not r.get("layers"):
             continue
-        if r is base:
-            cells = [f"{f['LUT'] + f['DSP']:,}" for f in (base["layers"][n] for n in weighted)]
-        else:  # a row whose yosys run did not finish keeps the modules that did
-            cells = [f"{(r['layers'][n]['LUT'] + r['layers'][n]['DSP']) / (b['LUT'] + b['DSP']):.2f}"
-                     if n in r["layers"] else "—" for n, b in ((n, base["layers"][n]) for n in weighted)]
         ratios = [r["estimate_layers_LUT"][n] / f["LUT"] for n, f in r["layers"].items()
                   if f["LUT"] and n in r.get("estimate_layers_LUT", {})]
         spread = f"{min(ratios):.2f}–{max(ratios):.2f}" if ratios else "—"
-        lines.append(f"| {r['row']} | " + " | ".join(cells) + f" | {spread} |")
+        lines.append(f"| {r['row']} | " + " | ".join(cell(r, n) for n in names) + f" | {spread} |")
     return lines
 
 

@@ -217,3 +217,9 @@ def test_gate_level_rows_sum_layer_modules_and_compare_each_with_the_baseline(be
     assert f"| {rtl.BASELINE} | 100 | 40 | 0.25–0.60 |" in table
     assert "| Po2 4-bit | — | 0.25 | — |" in table  # the module that finished, without an estimate
     assert "- Po2 4-bit: yosys: yosys did not finish" in table
+    base_killed = {**base, "layers": {"logits": base["layers"]["logits"]}}
+    del base_killed["totals"]
+    table = "\n".join(markdown._gate_level_workload_table({
+        "workload": "w", "epochs": 1, "baseline": rtl.BASELINE, "scope": "layer modules",
+        "rows": [base_killed, dfp]}))
+    assert "| DFP 4-bit | *32* | 0.50 |" in table  # fc1 without a baseline: its own LUT + DSP
