@@ -13,11 +13,11 @@ same quantizer on every layer; same seed, epochs, optimizer and data for every r
   spend as long again on the top).
 
 Each row is written by ``keras_wc.rtl``, its Verilator simulation is checked bit-exact against the emulator
-on the test images, then every yosys run of every row goes through one queue, ``--jobs`` at a time, the
-largest estimated module first. Ratios are against the baseline row of the same workload. A row that fails
-(or one of whose yosys runs passes ``--yosys-timeout``) is kept with its reason under ``"error"``. yosys
-results are cached by Verilog hash (``~/.cache/keras_wc/yosys``), so a re-run of an unchanged row costs its
-training only.
+on the test images (where the workload is simulated), then every yosys run of every row goes through one
+queue, ``--jobs`` at a time, each row's largest estimated module first. Ratios are against the baseline row
+of the same workload. A row that fails (or one of whose yosys runs passes ``--yosys-timeout``) is kept with
+its reason under ``"error"``. yosys results are cached by Verilog hash (``~/.cache/keras_wc/yosys``), so a
+re-run of an unchanged row costs its training only.
 
 Writes ``benchmarks/results/rtl_hardware.json`` (the MLP under the document's top-level keys, every other
 workload under ``"workloads"``; a run merges into the file, keeping the workloads it did not run) and
@@ -40,7 +40,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import numpy as np
 
-from keras_wc.rtl.synthesis import FIGURES
+from keras_wc.rtl.synthesis import FIGURES, SynthesisReport
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results" / "rtl_hardware.json"
@@ -48,18 +48,39 @@ HIDDEN, SEED = 32, 0
 BASELINE = "QKeras quantized_bits 8-bit"  # LABELS["baseline8"] of tests/_rtl_models.py
 INPUT_QUANTIZER, ACTIVATION_QUANTIZER = "quantized_relu(8,1)", "quantized_relu(8,3)"
 BIAS_QUANTIZER = "quantized_bits(8,2,alpha=1)"
-#: workload key -> its name in the JSON and BENCHMARKS.md
-WORKLOADS = {"mlp": f"digits MLP 64-{HIDDEN}-10", "lenet5": "digits LeNet-5 8x8 (whole model)",
-             "lenet5_mnist5k": "mnist5k LeNet-5 28x28 (layer modules)"}
-#: workload key -> its dataset (keras_wc.datasets) and training epochs
-DATASETS = {"mlp": "digits", "lenet5": "digits", "lenet5_mnist5k": "mnist5k"}
-EPOCHS = {"mlp": 20, "lenet5": 20, "lenet5_mnist5k": 6}
-#: workloads whose layer modules are synthesized one by one but not their whole top (yosys' time)
-LAYER_MODULES_ONLY = {"lenet5_mnist5k"}
-#: workloads not simulated by Verilator: compiling the C++ of 48,000 constant weights took more than 10 min
-#: per row here; their hardware accuracy is the emulator's (which Verilator matches bit for bit elsewhere)
-NOT_SIMULATED = {"lenet5_mnist5k"}
 
+
+@dataclass(frozen=True)
+class Workload:
+    """One model of the gate-level benchmark.
+
+    Attributes:
+        title: its name in the JSON and BENCHMARKS.md.
+        dataset: its :mod:`keras_wc.datasets` name.
+        epochs: training epochs of every row.
+        side: the LeNet-5's input height and width; 0 for the digits MLP.
+        include_top: synthesize the whole top after the layer modules (False: the modules only, as yosys
+            would spend as long again on the top).
+        simulated: check each row under Verilator (False where its C++ compile takes too long: compiling
+            48,000 constant weights took more than 10 min per row here; the accuracy is then the
+            emulator's, which Verilator matches bit for bit on the other workloads).
+    """
+
+    title: str
+    dataset: str
+    epochs: int
+    side: int = 0
+    include_top: bool = True
+    simulated: bool = True
+
+
+#: workload key -> its definition
+WORKLOADS = {
+    "mlp": Workload(f"digits MLP 64-{HIDDEN}-10", "digits", 20),
+    "lenet5": Workload("digits LeNet-5 8x8 (whole model)", "digits", 20, side=8),
+    "lenet5_mnist5k": Workload("mnist5k LeNet-5 28x28 (layer modules)", "mnist5k", 6, side=28, include_top=False,
+                               simulated=False),
+}
 
 def methods() -> Dict[str, tuple]:
     """Method key -> (row name, factory of a fresh kernel quantizer): the RTL tests' method set."""
@@ -79,10 +100,10 @@ def build(workload: str, factory: Callable[[], Any]) -> Any:
     import tensorflow as tf
     from qkeras import QActivation, QDense
 
-    if workload in ("lenet5", "lenet5_mnist5k"):
+    side = WORKLOADS[workload].side
+    if side:
         from keras_wc.models import lenet5, logits_model
 
-        side = 28 if workload == "lenet5_mnist5k" else 8
         return logits_model(lenet5(input_shape=(side, side, 1), num_classes=10,
                                    quantizer=lambda name, shape: factory(), bias_quantizer=BIAS_QUANTIZER,
                                    input_quantizer=INPUT_QUANTIZER, activation_quantizer=ACTIVATION_QUANTIZER))
@@ -102,7 +123,7 @@ def train(factory: Callable[[], Any], data, workload: str = "mlp") -> Any:
     model = build(workload, factory)
     model.compile(tf.keras.optimizers.Adam(3e-3),
                   tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
-    model.fit(x_train, y_train, epochs=EPOCHS[workload], batch_size=32, verbose=0)
+    model.fit(x_train, y_train, epochs=WORKLOADS[workload].epochs, batch_size=32, verbose=0)
     return model
 
 
@@ -140,7 +161,7 @@ def prepare(name: str, factory: Callable[[], Any], data, folder: Path,
         stage = "emulator"
         expected = emulate(model, x_test)
         result["emulated_accuracy"] = float(np.mean(expected.argmax(1) == y_test))
-        if workload not in NOT_SIMULATED:
+        if WORKLOADS[workload].simulated:
             stage = "Verilator simulation"
             outputs = design.simulate(x_test)
             result.update({"hardware_accuracy": float(np.mean(outputs.argmax(1) == y_test)),
@@ -216,11 +237,10 @@ def finish(result: Dict[str, Any], jobs: List[Tuple[Job, Dict[str, Any]]]) -> Di
     if failed:
         more = f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""
         return {**result, "layers": layers, "error": f"yosys: {failed[0]}{more}"}
-    top = next((outcome for job, outcome in jobs if job.name == "top"), None)
-    totals = ({k: top[k] for k in FIGURES} if top is not None
-              else {k: sum(f[k] for f in layers.values()) for k in FIGURES})
+    top = next((outcome for job, outcome in jobs if job.name == "top"), {})
+    report = SynthesisReport("xcup", layers, top)  # the top's figures, or the modules' sum without one
     # yosys' own wall time per run, read back from the cache when a run was cached
-    return {**result, "totals": totals, "layers": layers,
+    return {**result, "totals": report.totals, "layers": layers,
             "yosys_seconds": round(sum(outcome["seconds"] for _, outcome in jobs), 1)}
 
 
@@ -231,7 +251,7 @@ def run_workload(workload: str, keys: List[str], data, yosys_timeout: Optional[f
     yosys is not run, after ``--yosys-timeout 0``; ``cached_only``: figures from the yosys cache only)."""
     start = time.time()
     table = methods()
-    include_top = workload not in LAYER_MODULES_ONLY
+    include_top = WORKLOADS[workload].include_top
     prepared: List[Tuple[Dict[str, Any], Any]] = []
     with tempfile.TemporaryDirectory(prefix="keras_wc_rtl_bench_") as scratch, \
             YosysQueue(workers, yosys_timeout, cached_only) as queue:
@@ -255,10 +275,11 @@ def run_workload(workload: str, keys: List[str], data, yosys_timeout: Optional[f
         line = (f"LUT {rows[-1]['totals']['LUT']:6}  DSP {rows[-1]['totals']['DSP']:4}  "
                 f"(yosys {rows[-1]['yosys_seconds']} s)" if "totals" in rows[-1] else rows[-1]["error"])
         print(f"[{workload}] {r['row']:42s} {line}", flush=True)
-    return {"workload": WORKLOADS[workload], "command": f"python -m benchmarks.rtl_hardware --workload {workload}",
-            "epochs": EPOCHS[workload], "seed": SEED, "baseline": BASELINE,
+    return {"workload": WORKLOADS[workload].title,
+            "command": f"python -m benchmarks.rtl_hardware --workload {workload}",
+            "epochs": WORKLOADS[workload].epochs, "seed": SEED, "baseline": BASELINE,
             "scope": "whole design" if include_top else "layer modules",
-            "simulated": workload not in NOT_SIMULATED, "rows": rows, "seconds": round(time.time() - start, 1)}
+            "simulated": WORKLOADS[workload].simulated, "rows": rows, "seconds": round(time.time() - start, 1)}
 
 
 def baseline_cost(document: Dict[str, Any], workload: str) -> str:
@@ -321,7 +342,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     if args.jobs < 1:
         parser.error(f"--jobs {args.jobs}: expected a positive number of yosys runs at a time")
     for workload in (("mlp", "lenet5") if args.workload == "both" else (args.workload,)):
-        data = datasets.load(DATASETS[workload])
+        data = datasets.load(WORKLOADS[workload].dataset)
         document = json.loads(RESULTS.read_text()) if RESULTS.is_file() else {"suite": "rtl_hardware"}
         result = run_workload(workload, keys, data, args.yosys_timeout, baseline_cost(document, workload),
                               args.jobs, args.cached_only)

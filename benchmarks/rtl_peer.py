@@ -36,7 +36,7 @@ from typing import Any, Dict, List, Sequence
 
 import numpy as np
 
-from .rtl_hardware import EPOCHS, HIDDEN, SEED
+from .rtl_hardware import HIDDEN, SEED, WORKLOADS
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results" / "rtl_peer.json"
@@ -247,8 +247,9 @@ def run_peer(python: Path, scratch: Path) -> List[Dict[str, Any]]:
     out.mkdir()
     child = scratch / "peer_child.py"
     child.write_text(CHILD)
-    arguments = {"data": str(save_digits(scratch)), "out": str(out), "betas": list(BETAS), "epochs": EPOCHS,
-                 "seed": SEED, "hidden": HIDDEN, "top": TOP, "latency_cutoff": LATENCY_CUTOFF}
+    arguments = {"data": str(save_digits(scratch)), "out": str(out), "betas": list(BETAS),
+                 "epochs": WORKLOADS["mlp"].epochs, "seed": SEED, "hidden": HIDDEN, "top": TOP,
+                 "latency_cutoff": LATENCY_CUTOFF}
     environment = {**os.environ, **THREAD_ENV, **verilator_path(shims)}
     environment.pop("PYTHONPATH", None)
     _run(["nice", "-n", "10", str(python), str(child), json.dumps(arguments)], "the HGQ2/da4ml child script",
@@ -294,8 +295,8 @@ def main() -> None:
                       f"bit-exact {r['bit_exact']}/{r['samples']}  ({r['yosys_seconds']} s)", flush=True)
             else:
                 print(f"{r['row']}: {r['error']}", flush=True)
-    workload = f"digits MLP 64-{HIDDEN}-10"
-    document = {"suite": "rtl_peer", "workload": workload, "epochs": EPOCHS, "seed": SEED,
+    workload = WORKLOADS["mlp"].title
+    document = {"suite": "rtl_peer", "workload": workload, "epochs": WORKLOADS["mlp"].epochs, "seed": SEED,
                 "flow": f"HGQ2 QDense x2 (EBOPs penalty beta), da4ml VerilogModel(latency_cutoff={LATENCY_CUTOFF}), "
                         "yosys synth_xilinx -family xcup -flatten -noiopad -noclkbuf on the whole design",
                 "rows": rows, "seconds": round(time.time() - start, 1)}
