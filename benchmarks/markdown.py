@@ -268,11 +268,15 @@ def _gate_level_workload_table(workload: Dict) -> List[str]:
     whole = workload.get("scope", "whole design") == "whole design"
     scope = ("synthesized whole by the same yosys command (each layer module, then the top)" if whole else
              "synthesized module by module by the same yosys command; the figures are the layer modules' sum "
-             "(the top's stream buffers and control are not synthesized: at this size yosys would spend hours "
-             "on the top alone)")
+             "(the top's stream buffers and control are not synthesized)")
+    resource = sorted(name for name, choice in (workload.get("strategy") or {}).items() if choice == "Resource")
+    architecture = ("; weights as constants (Latency)" if not resource else
+                    f"; {', '.join(resource)} in the Resource architecture (weights in ROMs, one input per clock: "
+                    "docs/rtl.md), the other layers Latency (weights as constants; the LUT estimate, fitted on "
+                    "Latency modules, covers those only)")
     lines = [f"### Gate level on the {workload['workload']} (`{command}`)", "",
              f"The same protocol on another model: every row the same architecture, seed and {workload['epochs']} "
-             "epochs, one kernel quantizer on every layer, written up to the logits, "
+             f"epochs, one kernel quantizer on every layer, written up to the logits{architecture}, "
              + ("simulated by Verilator on the test images against the emulator" if workload.get("simulated", True)
                 else "not simulated by Verilator (its C++ compile takes over 10 min per row at this size; the "
                      "accuracy is the emulator's, which Verilator matches bit for bit on the other workloads)")
@@ -297,7 +301,22 @@ def _gate_level_workload_table(workload: Dict) -> List[str]:
         lines += ["", "Rows without yosys figures, and why:", ""]
         lines += [f"- {'; '.join(rows)}: {reason}" for reason, rows in failures.items()]
     layered = next((r for r in workload["rows"] if r["row"] == workload["baseline"] and r.get("layers")), None)
-    return lines + ([] if whole or layered is None else ["", *_per_layer_table(workload["rows"], layered)])
+    if not whole and layered is not None:
+        lines += ["", *_per_layer_table(workload["rows"], layered)]
+    return lines + (["", *_resource_table(workload["rows"], resource)] if resource else [])
+
+
+def _resource_table(rows: List[Dict], names: List[str]) -> List[str]:
+    """LUT / DSP / BRAM (36 Kib blocks) of each row's Resource modules: their stored codes show in BRAM."""
+    lines = ["The Resource modules, LUT / DSP / BRAM each (BRAM: 36 Kib blocks holding the stored codes; a "
+             "shallow ROM stays in LUTs):", "",
+             "| row | " + " | ".join(names) + " |", "|---|" + "---:|" * len(names)]
+    for r in rows:
+        layers = r.get("layers", {})
+        cells = [f"{layers[n]['LUT']:,} / {layers[n]['DSP']} / {layers[n]['BRAM']}" if n in layers else "—"
+                 for n in names]
+        lines.append(f"| {r['row']} | " + " | ".join(cells) + " |")
+    return lines
 
 
 def _per_layer_table(rows: List[Dict], base: Dict) -> List[str]:

@@ -9,8 +9,9 @@ same quantizer on every layer; same seed, epochs, optimizer and data for every r
   activation and bias quantizers; trained and written up to its logits (:func:`keras_wc.models.logits_model`,
   the softmax left out as the MLP has none);
 * ``lenet5_mnist5k``: the classic 28x28 LeNet-5 (61,706 parameters; fc1 alone 48,000 weights) on the
-  5,000 mnist5k images, 6 epochs, synthesized module by module but not as a whole top (yosys would
-  spend as long again on the top).
+  5,000 mnist5k images, 6 epochs; fc1 and fc2 in the Resource architecture (weights in ROMs, one input
+  per clock: 400 and 120 clocks a sample, while the streamed 28x28 input takes 784), the rest Latency;
+  synthesized module by module but not as a whole top.
 
 Each row is written by ``keras_wc.rtl``, its Verilator simulation is checked bit-exact against the emulator
 on the test images (where the workload is simulated), then every yosys run of every row goes through one
@@ -61,9 +62,9 @@ class Workload:
         side: the LeNet-5's input height and width; 0 for the digits MLP.
         include_top: synthesize the whole top after the layer modules (False: the modules only, as yosys
             would spend as long again on the top).
-        simulated: check each row under Verilator (False where its C++ compile takes too long: compiling
-            48,000 constant weights took more than 10 min per row here; the accuracy is then the
-            emulator's, which Verilator matches bit for bit on the other workloads).
+        simulated: check each row under Verilator (False where its C++ compile takes too long; the
+            accuracy is then the emulator's, which Verilator matches bit for bit on the other workloads).
+        strategy: ``keras_wc.rtl.convert``'s ``strategy`` (``None``: every layer Latency, weights as constants).
     """
 
     title: str
@@ -72,14 +73,15 @@ class Workload:
     side: int = 0
     include_top: bool = True
     simulated: bool = True
+    strategy: Optional[Dict[str, str]] = None
 
 
 #: workload key -> its definition
 WORKLOADS = {
     "mlp": Workload(f"digits MLP 64-{HIDDEN}-10", "digits", 20),
     "lenet5": Workload("digits LeNet-5 8x8 (whole model)", "digits", 20, side=8),
-    "lenet5_mnist5k": Workload("mnist5k LeNet-5 28x28 (layer modules)", "mnist5k", 6, side=28, include_top=False,
-                               simulated=False),
+    "lenet5_mnist5k": Workload("mnist5k LeNet-5 28x28 (layer modules; fc1, fc2 Resource)", "mnist5k", 6, side=28,
+                               include_top=False, strategy={"fc1": "Resource", "fc2": "Resource"}),
 }
 
 def methods() -> Dict[str, tuple]:
@@ -153,7 +155,8 @@ def prepare(name: str, factory: Callable[[], Any], data, folder: Path,
                               "accuracy": float(np.mean(np.argmax(model.predict(x_test, verbose=0), 1) == y_test))}
     stage, design = "keras_wc.rtl.convert", None
     try:
-        design = keras_wc.rtl.convert(model, folder / f"{workload}_row{len(list(folder.iterdir()))}")
+        design = keras_wc.rtl.convert(model, folder / f"{workload}_row{len(list(folder.iterdir()))}",
+                                      strategy=WORKLOADS[workload].strategy)
         estimate = estimate_design(design)
         result.update({"estimate_LUT": sum(e["LUT"] for e in estimate.values()),
                        "estimate_layers_LUT": {layer: e["LUT"] for layer, e in estimate.items()},
@@ -278,7 +281,7 @@ def run_workload(workload: str, keys: List[str], data, yosys_timeout: Optional[f
     return {"workload": WORKLOADS[workload].title,
             "command": f"python -m benchmarks.rtl_hardware --workload {workload}",
             "epochs": WORKLOADS[workload].epochs, "seed": SEED, "baseline": BASELINE,
-            "scope": "whole design" if include_top else "layer modules",
+            "scope": "whole design" if include_top else "layer modules", "strategy": WORKLOADS[workload].strategy,
             "simulated": WORKLOADS[workload].simulated, "rows": rows, "seconds": round(time.time() - start, 1)}
 
 

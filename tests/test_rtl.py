@@ -347,11 +347,6 @@ def test_a_product_of_two_signals_is_refused_by_name(tmp_path):
         keras_wc.rtl.convert(tf.keras.Model(inputs, y), tmp_path / "design")
 
 
-def test_only_the_latency_architecture_is_emitted(tmp_path):
-    with pytest.raises(ValueError, match=r"strategy='Resource': keras_wc.rtl emits Latency"):
-        keras_wc.rtl.convert(single_layer(DFP(bits=4)), tmp_path / "design", strategy="Resource")
-
-
 def test_a_float_input_needs_a_format(tmp_path):
     inputs = tf.keras.Input((4,))
     model = tf.keras.Model(inputs, QDense(2, kernel_quantizer=DFP(bits=4))(inputs))

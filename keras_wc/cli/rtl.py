@@ -34,6 +34,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                      "(needs yosys: apt-get install -y yosys)")
     rtl.add_argument("--no-top", action="store_true", help="with --synthesize: the layer modules only, not the "
                      "whole top as well (on a large model the top costs yosys as long again)")
+    rtl.add_argument("--strategy", choices=("Latency", "Resource"), default="Latency",
+                     help="Latency: weights as constants (default); Resource: every Dense layer after the Flatten "
+                          "loops over its inputs with its weights in a ROM")
+    rtl.add_argument("--reuse-factor", type=int, default=None,
+                     help="with --strategy Resource: clocks per sample of each Dense layer's loop (default its "
+                          "fan-in: one input per clock)")
     rtl.add_argument("--family", default="xcup", help="yosys synth_xilinx -family (default xcup: UltraScale+)")
     rtl.add_argument("--overwrite", action="store_true", help="replace a folder keras_wc wrote")
     rtl.set_defaults(func=_rtl)
@@ -49,6 +55,8 @@ def _rtl(args: argparse.Namespace) -> int:
     from ..output_folder import check_output_dir
     from ..rtl import convert
 
+    if args.reuse_factor is not None and args.strategy != "Resource":
+        raise ValueError("--reuse-factor applies to --strategy Resource (Latency layers take one clock)")
     check_output_dir(args.output_dir, args.overwrite)  # before the model is loaded
     if args.simulate and args.x_test is None:
         raise ValueError("--simulate needs --x-test (the inputs to simulate)")
@@ -56,7 +64,8 @@ def _rtl(args: argparse.Namespace) -> int:
     model = load_model(args.model)
     start = _stage(f"[1/3] writing Verilog to {args.output_dir}")
     design = convert(model, args.output_dir, x_test=x_test, overwrite=args.overwrite,
-                     input_format=args.input_format, quantize_inputs=args.quantize_inputs)
+                     input_format=args.input_format, quantize_inputs=args.quantize_inputs,
+                     strategy=args.strategy, reuse_factor=args.reuse_factor)
     print(f"      {len(design.modules)} layer modules and the top {design.top} ({time.time() - start:.1f} s)")
     status = 0
     if args.simulate:

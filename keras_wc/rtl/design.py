@@ -15,7 +15,9 @@ LUT/FF/CARRY/DSP/BRAM with yosys. Files (docs/rtl.md)::
 Architecture (this project's choice; docs/rtl.md): weights as constants (hls4ml's Latency
 architecture at reuse factor 1), code-level products as shift-adds of the constants' signed digits,
 the method's scales as full multiplications (``*``); the layers before the Flatten stream one pixel
-per handshake through line buffers (:mod:`.stream`), the rest compute on whole samples.
+per handshake through line buffers (:mod:`.stream`), the rest compute on whole samples. With
+``strategy="Resource"`` the Dense layers after the Flatten keep their weights in ROMs and loop over
+their inputs (:mod:`.resource`).
 """
 
 from __future__ import annotations
@@ -32,12 +34,17 @@ from ..datapath.specs import LayerSpec
 from ..output_folder import staged_output_dir
 from .layers import PASSTHROUGH, check_supported, emit_layer
 from .modules import Bus, LayerModule, Pipeline, identifier, layer_module, testbench, top_module
+from .resource import resource_module
 from .stream import Window, stream_module
 from .netlist import Netlist, Signal
 
 PathLike = Union[str, Path]
+#: ``strategy``: one architecture for every Dense layer, or one per layer name
+StrategyArg = Union[None, str, Dict[str, str]]
+#: ``reuse_factor`` of the Resource layers: one for all, or one per layer name (``None``: the fan-in)
+ReuseArg = Union[None, int, Dict[str, int]]
 #: the architectures the generator emits (``strategy``)
-STRATEGIES = ("Latency",)
+STRATEGIES = ("Latency", "Resource")
 #: the widest input or output word the testbench exchanges (a C++ ``long long``)
 MAX_WORD_BITS = 64
 TB_INPUT, TB_EXPECTED = "rtl_input.txt", "rtl_expected.txt"
@@ -269,20 +276,61 @@ def check_branch(group: List[LayerSpec], streaming: bool) -> None:
             raise ValueError(f"layer {spec.name!r}: keras_wc.rtl concatenates streamed maps on their channels only")
 
 
-def build_modules(specs: List[LayerSpec], strategy: Optional[str] = None) -> Pipeline:
+def resource_dense(spec: LayerSpec) -> bool:
+    """Whether a layer can be emitted in the Resource architecture (a Dense layer of a method)."""
+    return spec.kind == "compressed" and spec.geometry.kind == "dense"
+
+
+def layer_strategies(specs: List[LayerSpec], strategy: StrategyArg, reuse_factor: ReuseArg) -> Dict[str, Optional[int]]:
+    """The Dense layers to emit in the Resource architecture, each with its reuse factor.
+
+    ``strategy="Resource"`` takes every Dense layer after the Flatten (convolutions stream with
+    constant weights); a dict names layers (``{"fc1": "Resource"}``, the rest Latency).
+    ``reuse_factor``: clocks per sample, one for all or a dict by layer; ``None``: the fan-in.
+
+    Raises:
+        ValueError: an unknown strategy, a named layer that is not a Dense layer of the model, or a
+            reuse factor for a layer that is not Resource.
+
+    Example:
+        >>> layer_strategies(specs, {"fc1": "Resource"}, {"fc1": 50})
+        {'fc1': 50}
+    """
+    names = {spec.name: spec for spec in specs}
+    choices = strategy if isinstance(strategy, dict) else {}
+    for name, choice in {"strategy": strategy, **choices}.items():
+        if isinstance(choice, dict) or choice is None:
+            continue
+        if choice not in STRATEGIES:
+            where = "strategy" if name == "strategy" else f"strategy[{name!r}]"
+            raise ValueError(f"{where}={choice!r}: keras_wc.rtl emits {' or '.join(STRATEGIES)}")
+    for name in choices:
+        if name not in names or not resource_dense(names[name]):
+            raise ValueError(f"strategy[{name!r}]: keras_wc.rtl chooses the architecture of the model's Dense layers "
+                             f"only ({', '.join(s.name for s in specs if resource_dense(s)) or 'none'})")
+    chosen = [spec.name for spec in specs if resource_dense(spec)
+              and (choices.get(spec.name) == "Resource" or strategy == "Resource")]
+    reuse = reuse_factor if isinstance(reuse_factor, dict) else {name: reuse_factor for name in chosen}
+    stray = [name for name in reuse if name not in chosen]
+    if stray:
+        raise ValueError(f"reuse_factor[{stray[0]!r}]: only Resource layers take a reuse factor "
+                         f"(Resource here: {', '.join(chosen) or 'none'})")
+    return {name: reuse.get(name) for name in chosen}
+
+
+def build_modules(specs: List[LayerSpec], strategy: StrategyArg = None, reuse_factor: ReuseArg = None) -> Pipeline:
     """The design's modules, checked before anything is written (see :class:`~.modules.Pipeline`).
 
     Layers before the first Flatten stream (one pixel per handshake) when a convolution or a
     pooling is among them; the rest compute on whole samples. A branch and the merge that closes
     it (:func:`branch_groups`) are one module: its layers combinational, one register stage.
+    Resource Dense layers (:func:`layer_strategies`) loop over their inputs (:mod:`.resource`).
 
     Raises:
         ValueError: an unsupported strategy or layer (named), a model that computes nothing, or
             words wider than :data:`MAX_WORD_BITS`.
     """
-    if strategy not in (None, *STRATEGIES):
-        raise ValueError(f"strategy={strategy!r}: keras_wc.rtl emits {', '.join(STRATEGIES)} (weights as constants, "
-                         "fully parallel); the Resource architecture is emitted by keras_wc.hls.convert")
+    resource = layer_strategies(specs, strategy, reuse_factor)
     hw = hardware_input(specs)
     rest = specs[specs.index(hw) + 1:]
     for spec in rest:
@@ -314,7 +362,7 @@ def build_modules(specs: List[LayerSpec], strategy: Optional[str] = None) -> Pip
         emit = group_emitter(group, previous)
         previous = spec.name
         if streaming and not collected:
-            dense = [s for s in group if s.kind == "compressed" and s.geometry.kind == "dense"]
+            dense = [s for s in group if resource_dense(s)]
             if dense:
                 raise ValueError(f"layer {dense[0].name!r}: a Dense layer on a map (not flattened) is not emitted by "
                                  "keras_wc.rtl")
@@ -329,6 +377,14 @@ def build_modules(specs: List[LayerSpec], strategy: Optional[str] = None) -> Pip
         if windows:
             raise ValueError(f"layer {windows[0].name!r}: keras_wc.rtl emits convolutions and pooling before the "
                              "model's Flatten only")
+        looped = [s.name for s in group if s.name in resource]
+        if looped and len(group) > 1:
+            raise ValueError(f"layer {looped[0]!r}: a Resource Dense layer inside a branch is not emitted by "
+                             "keras_wc.rtl (a branch is one combinational module); emit it as Latency")
+        if looped:
+            layers.append(resource_module(spec, name, bus, resource[spec.name]))
+            bus = layers[-1].outputs
+            continue
         module = fused_module(group, layer_module(spec.name, name, bus, emit))
         layers.append(module)
         bus = module.outputs
@@ -346,8 +402,8 @@ def build_modules(specs: List[LayerSpec], strategy: Optional[str] = None) -> Pip
 
 
 def convert(model: Any, output_dir: PathLike, x_test: Any = None, overwrite: bool = False,
-            strategy: Optional[str] = None, input_format: Any = None, top: str = "keras_wc_top",
-            quantize_inputs: bool = False) -> RTLDesign:
+            strategy: StrategyArg = None, input_format: Any = None, top: str = "keras_wc_top",
+            quantize_inputs: bool = False, reuse_factor: ReuseArg = None) -> RTLDesign:
     """Write a model as synthesizable Verilog (see the module docstring).
 
     Args:
@@ -357,10 +413,14 @@ def convert(model: Any, output_dir: PathLike, x_test: Any = None, overwrite: boo
         output_dir: the design folder; written completely in a hidden folder, then moved into place.
         x_test: optional inputs: their integers and the emulator's outputs go to ``tb_data/``.
         overwrite: replace a folder keras_wc wrote before (never any other folder).
-        strategy: ``None`` or ``"Latency"`` (the one architecture emitted).
+        strategy: ``None``/``"Latency"`` (weights as constants), ``"Resource"`` (every Dense layer after the
+            Flatten loops over its inputs with its weights in a ROM, :mod:`.resource`), or a dict by layer
+            name (``{"fc1": "Resource"}``).
         input_format: the input grid (``"ufixed<8,0>"``) unless the first layer is a QActivation.
         top: the top module's name.
         quantize_inputs: round and saturate ``x_test`` off the grid instead of refusing it.
+        reuse_factor: clocks per sample of the Resource layers (one for all, or a dict by layer name);
+            ``None``: their fan-in (one input per clock).
 
     Returns:
         The :class:`RTLDesign`.
@@ -379,7 +439,7 @@ def convert(model: Any, output_dir: PathLike, x_test: Any = None, overwrite: boo
 
     check_keras2_model(model)
     specs = describe_model(model, input_format)
-    pipeline = build_modules(specs, strategy)
+    pipeline = build_modules(specs, strategy, reuse_factor)
     data = None if x_test is None else reference_words(specs, x_test, quantize_inputs)
     with staged_output_dir(output_dir, overwrite) as stage:
         write_design(stage, top, specs, pipeline, data)
@@ -397,7 +457,9 @@ def write_design(folder: Path, top: str, specs: List[LayerSpec], pipeline: Pipel
     (folder / "rtl" / f"{top}.v").write_text(top_module(top, pipeline))
     n_in, n_out = len(pipeline.input_bus.elements), len(pipeline.output_bus.elements)
     output_word = pipeline.output_bus.slot
-    (folder / "tb" / f"{top}_tb.cpp").write_text(testbench(top, n_in, n_out, pipeline.input_word, output_word))
+    loop_clocks = sum(m.clocks for m in pipeline.modules if m.looping)
+    (folder / "tb" / f"{top}_tb.cpp").write_text(testbench(top, n_in, n_out, pipeline.input_word, output_word,
+                                                           loop_clocks))
     streaming = {m.module for m in pipeline.streaming}
     description = {
         "top": top,
@@ -405,14 +467,16 @@ def write_design(folder: Path, top: str, specs: List[LayerSpec], pipeline: Pipel
                   "word_bits": pipeline.input_word},
         "output": {"layer": specs[-1].name, "format": format_text(specs[-1].output_format), "words": n_out,
                    "word_bits": output_word},
-        "architecture": "Latency: weights as constants; layers before the Flatten stream one pixel per handshake "
-                        "through line buffers, the rest compute on whole samples, one register stage per layer",
+        "architecture": "weights as constants (Latency) or in ROMs (Resource Dense layers, one loop per sample); "
+                        "layers before the Flatten stream one pixel per handshake through line buffers, the rest "
+                        "compute on whole samples, one register stage per layer",
         "layers": [{"layer": m.layer, "fused_layers": list(m.fused or (m.layer,)), "module": m.module,
                     "streaming": m.module in streaming,
                     "inputs": len(m.inputs.elements), "outputs": len(m.outputs.elements),
                     "input_slot_bits": m.inputs.slot, "output_slot_bits": m.outputs.slot,
                     "line_buffer_bits": m.buffer_bits, "full_multiplications": m.multipliers,
-                    "additions": m.adders} for m in pipeline.modules],
+                    "additions": m.adders, "architecture": m.architecture, "clocks_per_sample": m.clocks,
+                    "rom_bits": m.rom_bits} for m in pipeline.modules],
     }
     (folder / "design.json").write_text(json.dumps(description, indent=1) + "\n")
     if data is not None:

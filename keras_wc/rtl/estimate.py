@@ -97,8 +97,9 @@ def layer_twin(spec) -> LayerModule:
 
 
 def estimate_design(design) -> Dict[str, Dict[str, int]]:
-    """Per Keras layer, the estimate of its module in a :class:`~.design.RTLDesign`."""
-    return {module.layer: estimate_module(module) for module in design.modules}
+    """Per Keras layer, the estimate of its module in a :class:`~.design.RTLDesign`: its Latency modules
+    only (the model is fitted on constant datapaths; a Resource module's ROM and loop are not in it)."""
+    return {module.layer: estimate_module(module) for module in design.modules if not module.looping}
 
 
 def fit(rows: List[Dict[str, float]]) -> Dict[str, Dict[str, float]]:

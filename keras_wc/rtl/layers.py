@@ -97,10 +97,36 @@ def compressed(spec: CompressedSpec, x: Elements, net: Netlist) -> Elements:
                         for j in range(row.shape[0]) if row[j] != 0 and index[o, j] >= 0]
             partial = net.sum(products)
             terms.append(partial if sums.scales is None else net.multiply(partial, int(sums.scales[o, t])))
-        acc = net.add(net.shift_left(net.sum(terms), int(spec.align[o])), net.constant(int(spec.bias[o])))
-        result = net.divide_round(acc, int(spec.denominator))
-        outputs.append(result if spec.scaling is None else scaled(net, result, spec.scaling, o))
+        outputs.append(epilogue(spec, o, net.sum(terms), net))
     return outputs
+
+
+def epilogue(spec: CompressedSpec, o: int, total: Signal, net: Netlist) -> Signal:
+    """Output ``o`` of a compressed layer from its kernel sum ``A``, its constants as literals."""
+    return finish_output(spec, total, {name: net.constant(int(values[o]))
+                                       for name, values in epilogue_constants(spec).items()}, net)
+
+
+def epilogue_constants(spec: CompressedSpec) -> Dict[str, np.ndarray]:
+    """The per-output constants of a compressed layer's epilogue: ``align``, ``bias`` and, with a folded
+    BatchNormalization, its ``multiplier`` and ``offset``."""
+    constants = {"align": np.asarray(spec.align), "bias": np.asarray(spec.bias)}
+    if spec.scaling is not None:
+        constants.update({name: np.asarray(getattr(spec.scaling, name)) for name in ("multiplier", "offset")})
+    return constants
+
+
+def finish_output(spec: CompressedSpec, total: Signal, constants: Dict[str, Signal], net: Netlist) -> Signal:
+    """``(A << align) + bias``, the rounded division by ``D``, a folded BatchNormalization
+    (``result * multiplier + offset``): one output from its kernel sum ``A`` and its
+    :func:`epilogue_constants` as signals (literals in a Latency module, a table's fields where a
+    Resource module walks its outputs through one epilogue)."""
+    align = constants["align"]
+    shifted = net.shift_left(total, align.lo) if align.constant else net.shift_left_by(total, align)
+    result = net.divide_round(net.add(shifted, constants["bias"]), int(spec.denominator))
+    if spec.scaling is None:
+        return result
+    return net.add(net.product(result, constants["multiplier"]), constants["offset"])
 
 
 def quantize(spec: QuantizeSpec, x: Elements, net: Netlist) -> Elements:

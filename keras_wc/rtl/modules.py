@@ -80,6 +80,10 @@ class LayerModule:
         products: ``(operand width, constant width)`` of each full multiplication.
         fused: the Keras layers of a branch module (a branch and its merge, ``layer`` the merge), in
             order; empty for a single layer's module.
+        architecture: ``"Latency"`` (constant weights, one clock) or ``"Resource"`` (weights in a ROM,
+            a loop of clocks: :mod:`.resource`; the module has ``rst`` and ``busy`` ports).
+        clocks: clocks one sample takes in the module (its initiation interval).
+        rom_bits: bits of its weight ROMs (Resource).
     """
 
     layer: str
@@ -97,6 +101,14 @@ class LayerModule:
     products: Tuple[Tuple[int, int], ...] = ()
     streaming: bool = False
     fused: Tuple[str, ...] = ()
+    architecture: str = "Latency"
+    clocks: int = 1
+    rom_bits: int = 0
+
+    @property
+    def looping(self) -> bool:
+        """Whether the module takes several clocks per sample (``busy`` holds the pipeline)."""
+        return self.architecture == "Resource"
 
     @classmethod
     def of(cls, layer: str, module: str, text: str, inputs: Bus, outputs: Bus, net: Netlist,
@@ -106,16 +118,16 @@ class LayerModule:
                    net.constant_add_bits, net.select_bits, net.saturate_bits, tuple(net.products), streaming)
 
 
-def packed(outputs: List[Signal]) -> Tuple[Bus, List[str], str]:
-    """Output values on equal slots: ``(bus, the slot wires' lines, their concatenation, last value first)``.
+def packed(outputs: List[Signal], prefix: str = "y_") -> Tuple[Bus, List[str], str]:
+    """Values on equal slots: ``(bus, the slot wires' lines, their concatenation, last value first)``.
 
     Example:
         >>> packed([Signal("a", 0, 3)])[2]
         '{y_0}'
     """
     bus = Bus(outputs)
-    lines = [f"wire signed [{bus.slot - 1}:0] y_{i} = {e.name};" for i, e in enumerate(outputs)]
-    return bus, lines, "{" + ", ".join(f"y_{i}" for i in reversed(range(len(outputs)))) + "}"
+    lines = [f"wire signed [{bus.slot - 1}:0] {prefix}{i} = {e.name};" for i, e in enumerate(outputs)]
+    return bus, lines, "{" + ", ".join(f"{prefix}{i}" for i in reversed(range(len(outputs)))) + "}"
 
 
 def layer_module(layer: str, module: str, inputs: Bus, emit) -> LayerModule:
@@ -189,9 +201,12 @@ class Pipeline:
         return Bus(self.streaming[-1].outputs.elements * self.collected_pixels)
 
 
-def _serializer(source: str, source_full: str, n_out: int, slot_out: int, stages: int) -> List[str]:
-    """The output side: load a finished sample, send it a word per handshake."""
+def _serializer(source: str, source_full: str, n_out: int, slot_out: int, stages: int,
+                settled: str = "") -> List[str]:
+    """The output side: load a finished sample (``settled``: once no looping module is busy), send it a
+    word per handshake."""
     ready = f"stage_valid[{stages}]" if stages else source_full
+    ready += f" && {settled}" if settled else ""
     load = [f"      out_buf <= {source}; out_busy <= 1'b1; out_count <= 0;"]
     if not stages:
         load.append(f"      {source_full} <= 1'b0;")
@@ -261,16 +276,26 @@ def top_module(name: str, pipeline: Pipeline) -> str:
             "    end"]
         source, source_full = "collect_buf", "collect_full"
     if stages:
-        lines += [f"reg [{stages}:1] stage_valid;", f"wire ce = !stage_valid[{stages}] || !out_busy;"]
+        looping = [m.module for m in pipeline.layers if m.looping]
+        settled = "settled" if looping else ""
+        step = f"!stage_valid[{stages}] || !out_busy"
+        lines += [f"reg [{stages}:1] stage_valid;"]
+        if looping:
+            lines += [f"wire {', '.join(f'{m}_busy' for m in looping)};",
+                      f"wire settled = !({' || '.join(f'{m}_busy' for m in looping)});"]
+            step = f"settled && ({step})"
+        lines.append(f"wire ce = {step};")
         for i, module in enumerate(pipeline.layers):
             feed = source if i == 0 else f"{pipeline.layers[i - 1].module}_y"
+            loop_ports = f".rst(rst), .busy({module.module}_busy), " if module.looping else ""
             lines += [f"wire [{module.outputs.bits - 1}:0] {module.module}_y;",
-                      f"{module.module} u_{module.module}(.clk(clk), .ce(ce), .x({feed}), .y({module.module}_y));"]
+                      f"{module.module} u_{module.module}(.clk(clk), {loop_ports}.ce(ce), .x({feed}), "
+                      f".y({module.module}_y));"]
         shift = (f"stage_valid <= {{stage_valid[{stages - 1}:1], {source_full}}};" if stages > 1
                  else f"stage_valid <= {source_full};")
         sequential += ["    if (ce) begin", f"      {shift}", f"      if ({source_full}) {source_full} <= 1'b0;",
                        "    end"]
-        sequential += _serializer(f"{pipeline.layers[-1].module}_y", source_full, n_out, slot_out, stages)
+        sequential += _serializer(f"{pipeline.layers[-1].module}_y", source_full, n_out, slot_out, stages, settled)
     else:
         sequential += _serializer(source, source_full, n_out, slot_out, 0)
     resets = ["in_count <= 0;", "in_full <= 1'b0;", "out_count <= 0;", "out_busy <= 1'b0;"]
@@ -295,9 +320,11 @@ def top_module(name: str, pipeline: Pipeline) -> str:
     return "\n".join(lines)
 
 
-def testbench(name: str, n_in: int, n_out: int, input_word: int, output_word: int) -> str:
+def testbench(name: str, n_in: int, n_out: int, input_word: int, output_word: int, loop_clocks: int = 0) -> str:
     """The Verilator C++ testbench: input words from ``argv[1]`` (one sample per line), output words
-    (sign-extended) to ``argv[2]``; a sample is fed while the previous ones are still in the pipeline."""
+    (sign-extended) to ``argv[2]``; a sample is fed while the previous ones are still in the pipeline.
+    ``loop_clocks``: the Resource modules' clocks per sample, summed (they widen the time limit)."""
+    loop_limit = f" + 2ULL * samples * {loop_clocks}" if loop_clocks else ""
     return f"""// Verilator testbench of {name}: reads integers (one sample of {n_in} per line) from argv[1],
 // streams them in, writes the {n_out} output integers of each sample to argv[2].
 #include <cstdint>
@@ -327,7 +354,7 @@ int main(int argc, char** argv) {{
     top.rst = 0;
     size_t sent = 0, received = 0;
     const size_t total_out = samples * {n_out};
-    unsigned long long cycles = 0, limit = 64ULL * (words.size() + total_out + 64);
+    unsigned long long cycles = 0, limit = 64ULL * (words.size() + total_out + 64){loop_limit};
     while (received < total_out && cycles++ < limit) {{
         top.clk = 0;
         top.in_valid = sent < samples * {n_in};

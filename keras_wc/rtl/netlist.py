@@ -197,6 +197,13 @@ class Netlist:
             return a if shift == 0 else self.constant(a.lo << shift)
         return self.wire(f"{a.name} <<< {shift}", a.lo << shift, a.hi << shift)
 
+    def shift_left_by(self, a: Signal, shift: Signal) -> Signal:
+        """``a * 2**shift`` for a non-negative signal ``shift`` (a barrel shifter)."""
+        if shift.constant:
+            return self.shift_left(a, shift.lo)
+        bounds = [a.lo << shift.lo, a.lo << shift.hi, a.hi << shift.lo, a.hi << shift.hi]
+        return self._operation(f"{a.name} <<< {shift.name}", min(bounds), max(bounds), "select")
+
     def negate(self, a: Signal) -> Signal:
         """``-a``."""
         if a.constant:
@@ -272,6 +279,30 @@ class Netlist:
         bounds = (a.lo * value, a.hi * value)
         return self._operation(f"{a.name} * {literal(value)}", min(bounds), max(bounds), "mul",
                                (a.width, signed_width(value, value)))
+
+    def product(self, a: Signal, b: Signal) -> Signal:
+        """``a * b`` of two signals as one full multiplication (a constant operand: :meth:`multiply`)."""
+        if b.constant:
+            return self.multiply(a, b.lo)
+        if a.constant:
+            return self.multiply(b, a.lo)
+        corners = [a.lo * b.lo, a.lo * b.hi, a.hi * b.lo, a.hi * b.hi]
+        first, second = sorted((a, b), key=lambda s: s.name)
+        return self._operation(f"{first.name} * {second.name}", min(corners), max(corners), "mul",
+                               (first.width, second.width))
+
+    def choose(self, index: Signal, options: Sequence[Signal]) -> Signal:
+        """``options[index]`` for a stored index in ``0..len-1``: a binary tree of selections on the index's
+        bits (a multiplexer tree; an index past the end reads the last option)."""
+        if len(set(options)) == 1:
+            return options[0]
+        bits = (len(options) - 1).bit_length()
+        level = list(options) + [options[-1]] * ((1 << bits) - len(options))
+        for bit in range(bits):
+            level = [level[i] if level[i] == level[i + 1]
+                     else self.select(f"{index.name}[{bit}]", level[i + 1], level[i])
+                     for i in range(0, len(level), 2)]
+        return level[0]
 
     def select(self, condition: str, a: Signal, b: Signal) -> Signal:
         """``condition ? a : b``."""
