@@ -223,3 +223,8 @@ def test_gate_level_rows_sum_layer_modules_and_compare_each_with_the_baseline(be
         "workload": "w", "epochs": 1, "baseline": rtl.BASELINE, "scope": "layer modules",
         "rows": [base_killed, dfp]}))
     assert "| DFP 4-bit | *32* | 0.50 |" in table  # fc1 without a baseline: its own LUT + DSP
+    resource = "\n".join(markdown._gate_level_workload_table({
+        "workload": "w", "epochs": 1, "baseline": rtl.BASELINE, "scope": "layer modules",
+        "strategy": {"fc1": "Resource"}, "rows": [base, dfp, killed]}))
+    assert "fc1 in the Resource architecture" in resource and "| row | fc1 |" in resource
+    assert "| DFP 4-bit | 30 / 2 / 0 |" in resource and "| Po2 4-bit | — |" in resource  # LUT / DSP / BRAM

@@ -1,12 +1,14 @@
 """The Verilog text: one registered module per computing layer, the streaming top, the testbench.
 
 A layer module is the layer's combinational datapath (:mod:`.layers`) with its outputs
-registered under a clock enable: ``module L(input clk, input ce, input [..] x, output reg [..] y)``.
+registered under a clock enable: ``module L(input clk, input ce, input [..] x, output reg [..] y)``;
+a Resource Dense layer (:mod:`.resource`) adds ``rst`` and ``busy`` and loops for many clocks.
 Every value travels on a bus of equal-width slots (the widest of the layer's values, sign-extended),
 so the top connects modules with plain wires.
 
 The top takes a sample as a stream of input words (``in_data``/``in_valid``/``in_ready``), runs the
-layer pipeline (one register stage per layer, stalled only while the output is still being sent)
+layer pipeline (one register stage per layer, stalled while the output is still being sent or a
+Resource module is busy; a Resource module starts only on a valid sample)
 and sends the outputs as a stream of words (``out_data``/``out_valid``/``out_ready``), one value per
 word: the hardware input's integers in, the last layer's integers out.
 """
@@ -82,7 +84,8 @@ class LayerModule:
             order; empty for a single layer's module.
         architecture: ``"Latency"`` (constant weights, one clock) or ``"Resource"`` (weights in a ROM,
             a loop of clocks: :mod:`.resource`; the module has ``rst`` and ``busy`` ports).
-        clocks: clocks one sample takes in the module (its initiation interval).
+        clocks: clocks a sample keeps the module busy after its ``ce`` (1: a register stage); the top's
+            whole-sample pipeline steps once every ``max(clocks) + 1`` clocks of its Resource modules.
         rom_bits: bits of its weight ROMs (Resource).
     """
 
@@ -287,9 +290,11 @@ def top_module(name: str, pipeline: Pipeline) -> str:
         lines.append(f"wire ce = {step};")
         for i, module in enumerate(pipeline.layers):
             feed = source if i == 0 else f"{pipeline.layers[i - 1].module}_y"
+            valid = source_full if i == 0 else f"stage_valid[{i}]"
             loop_ports = f".rst(rst), .busy({module.module}_busy), " if module.looping else ""
+            start = f"ce && {valid}" if module.looping else "ce"  # a loop starts on a sample, not a bubble
             lines += [f"wire [{module.outputs.bits - 1}:0] {module.module}_y;",
-                      f"{module.module} u_{module.module}(.clk(clk), {loop_ports}.ce(ce), .x({feed}), "
+                      f"{module.module} u_{module.module}(.clk(clk), {loop_ports}.ce({start}), .x({feed}), "
                       f".y({module.module}_y));"]
         shift = (f"stage_valid <= {{stage_valid[{stages - 1}:1], {source_full}}};" if stages > 1
                  else f"stage_valid <= {source_full};")
@@ -322,7 +327,8 @@ def top_module(name: str, pipeline: Pipeline) -> str:
 
 def testbench(name: str, n_in: int, n_out: int, input_word: int, output_word: int, loop_clocks: int = 0) -> str:
     """The Verilator C++ testbench: input words from ``argv[1]`` (one sample per line), output words
-    (sign-extended) to ``argv[2]``; a sample is fed while the previous ones are still in the pipeline.
+    (sign-extended) to ``argv[2]``; a sample is fed while the previous ones are still in the pipeline,
+    with a gap in the input every 5th clock and no ``out_ready`` every 7th, so every handshake waits.
     ``loop_clocks``: the Resource modules' clocks per sample, summed (they widen the time limit)."""
     loop_limit = f" + 2ULL * samples * {loop_clocks}" if loop_clocks else ""
     return f"""// Verilator testbench of {name}: reads integers (one sample of {n_in} per line) from argv[1],
@@ -357,7 +363,8 @@ int main(int argc, char** argv) {{
     unsigned long long cycles = 0, limit = 64ULL * (words.size() + total_out + 64){loop_limit};
     while (received < total_out && cycles++ < limit) {{
         top.clk = 0;
-        top.in_valid = sent < samples * {n_in};
+        top.in_valid = sent < samples * {n_in} && cycles % 5 != 2;  // a gap every 5th clock
+        top.out_ready = cycles % 7 != 3;                              // back-pressure every 7th
         top.in_data = top.in_valid ? ((unsigned long long)words[sent] & {(1 << input_word) - 1}ULL) : 0ULL;
         top.eval();
         const bool take_in = top.in_valid && top.in_ready;

@@ -9,16 +9,17 @@ epilogue (:func:`.layers.epilogue`) to every accumulator. What is stored and whe
 planned by :func:`.resource_plan.plan_resource`; the arithmetic is the emulator's, summed in
 another order (exact integers: every register's interval is proven from the schedule).
 
-Ports: ``clk``, ``rst``, ``ce`` (start a sample: the top's pipeline step), ``x`` (the input bus),
-``y`` (the epilogue of the accumulator registers: valid once ``busy`` falls, held until the next
-``ce``, which is when the next stage takes it), ``busy`` (the loop is running; the top holds its
-pipeline until it falls). A sample takes ``clocks + 1`` clocks (the ROM's read latency).
+Ports: ``clk``, ``rst``, ``ce`` (start a sample: the top's pipeline step on a valid sample), ``x``
+(the input bus, latched at ``ce``), ``y`` (the output register: complete once ``busy`` falls, held
+until the next sample's drain, after the next stage has taken it at its ``ce``), ``busy`` (the loop
+or the drain is running; the top holds its pipeline until it falls). A sample keeps the module busy
+``clocks + 1 + n_out`` clocks: the loop, the ROM's read latency, one clock per output in the drain.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import List, Optional, Set
+from typing import List, Optional, Set, Tuple
 
 import numpy as np
 
@@ -70,11 +71,6 @@ def register(name: str, lo: int, hi: int, declarations: List[str]) -> Signal:
     """A signed register holding ``[lo, hi]`` (declared into ``declarations``; cleared when a sample starts)."""
     declarations.append(f"reg signed [{signed_width(lo, hi) - 1}:0] {name};")
     return Signal(name, int(lo), int(hi))
-
-
-def widen(lo: int, hi: int, times: int) -> tuple:
-    """The interval of a sum of ``times`` values of ``[lo, hi]`` and of its partial sums (0 included)."""
-    return min(lo, 0) * times, max(hi, 0) * times
 
 
 class ConstantTable:
@@ -240,31 +236,47 @@ class LoopDatapath:
             update = f"if ({clear}) {reg.name} <= 0; else {update}"
         self.updates.append(f"      {'if (' + enable + ') ' if enable else ''}{update}")
 
-    def _accumulate(self, name: str, part: Signal, clocks: int) -> Signal:
-        """A register summing ``part`` over ``clocks`` clocks."""
-        reg = self._register(name, *widen(part.lo, part.hi, clocks))
+    def _accumulate(self, name: str, part: Signal, bounds: Tuple[int, int]) -> Signal:
+        """A register summing ``part`` every loop clock, holding ``bounds``."""
+        reg = self._register(name, *bounds)
         self._update(reg, self.net.add(reg, part))
         return reg
+
+    def _bounds(self, o: int, e: int, first: int, last: int) -> Tuple[int, int]:
+        """Bounds of output ``o``'s entry-``e`` products summed over clocks ``first..last``, and of every
+        partial sum of them (each product's interval widened to hold 0): from the stored integers, so the
+        registers are as narrow as the Latency module's exact sums."""
+        weights = self.plan.entries[first:last + 1, o, :, e].astype(np.int64)
+        ends = [weights * np.array([getattr(lane, end) for lane in self.lanes]) for end in ("lo", "hi")]
+        return (int(np.minimum(np.minimum(*ends), 0).sum()), int(np.maximum(np.maximum(*ends), 0).sum()))
 
     def output_sums(self, o: int) -> List[Signal]:
         """Output ``o``'s registers the drain reads: its accumulator, or (every term closing on the last
         clock) one running sum per slot, scaled in the drain."""
         plan, net = self.plan, self.net
+        last = plan.clocks - 1
         if plan.scales is None:
-            return [self._accumulate(f"acc_{o}", self._part(o, 0), plan.clocks)]
+            return [self._accumulate(f"acc_{o}", self._part(o, 0), self._bounds(o, 0, 0, last))]
         if plan.drain_scales:
-            return [self._accumulate(f"raw_{o}_{s}", self._part(o, s), int(plan.spans[s])) for s in range(plan.slots)]
-        contributions = []
+            return [self._accumulate(f"raw_{o}_{s}", self._part(o, s), self._bounds(o, s, 0, last))
+                    for s in range(plan.slots)]
+        closing = list(np.nonzero(plan.closes.any(axis=1))[0])  # the scale table's rows, in order
+        contributions, acc_lo, acc_hi = [], 0, 0
         for s in range(plan.slots):
             part = self._part(o, s)
             close = f"row[{self.close_base + s}]"
-            raw = self._register(f"raw_{o}_{s}", *widen(part.lo, part.hi, int(plan.spans[s]) - 1))
+            ends = np.nonzero(plan.closes[:, s])[0]
+            runs = [self._bounds(o, s, start, end) for start, end in zip([0, *(ends[:-1] + 1)], ends)]
+            raw = self._register(f"raw_{o}_{s}", min(r[0] for r in runs), max(r[1] for r in runs))
+            for (lo, hi), end in zip(runs, ends):
+                scale = int(plan.scales[closing.index(end), o, s])
+                acc_lo, acc_hi = acc_lo + min(lo * scale, hi * scale, 0), acc_hi + max(lo * scale, hi * scale, 0)
             total = net.add(raw, part)
             self._update(raw, total, clear=close)
             scaled = net.product(total, self._scale(o, s))
             contributions.append(scaled if plan.close_together else net.select(close, scaled, net.constant(0)))
         step = net.sum(contributions)
-        acc = self._register(f"acc_{o}", *widen(step.lo, step.hi, plan.terms))
+        acc = self._register(f"acc_{o}", acc_lo, acc_hi)
         # slots that close together update the accumulator under one enable (a DSP's multiply-accumulate)
         self._update(acc, net.add(acc, step), enable=f"row[{self.close_base}]" if plan.close_together else "")
         return [acc]
@@ -313,10 +325,12 @@ def header(layer: str, module: str, plan: ResourcePlan, n_in: int, n_out: int, n
     """The module's first comment lines: what it reads per clock and what it stores."""
     stored = (f"{plan.field_bits[0]}-bit indices into {len(plan.codebook)} codebook vectors" if plan.indexed
               else f"{'+'.join(str(b) for b in plan.field_bits)}-bit integers per weight")
+    sums = ("one accumulator per output" if plan.scales is None else
+            f"{plan.slots} running sum(s) per output, scaled after the loop" if plan.drain_scales else
+            f"{plan.slots} running sum(s) per output closed into an accumulator, {len(plan.scales)} scale rows")
     return [f"// layer {layer}: Resource architecture, {n_in} values in, {n_out} out; {plan.lanes} input(s) per clock "
-            f"for {plan.clocks} clocks, {plan.slots} running sum(s) per output;",
-            f"// code ROM {plan.clocks} x {plan.row_bits} bits ({stored}), "
-            f"{0 if plan.scales is None else len(plan.scales)} scale row(s); "
+            f"for {plan.clocks} clocks, then one output per clock through one epilogue; {sums};",
+            f"// code ROM {plan.clocks} x {plan.row_bits} bits ({stored}); "
             f"{net.multipliers} full multiplications, {net.adders} additions"]
 
 
