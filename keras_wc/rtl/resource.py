@@ -130,9 +130,9 @@ def resource_module(spec: CompressedSpec, module: str, inputs: Bus, reuse_factor
         The :class:`~.modules.LayerModule` (``architecture="Resource"``).
 
     Example:
-        >>> m = resource_module(fc1_spec, "layer_fc1", Bus(inputs), reuse_factor=16)
-        >>> m.clocks, m.rom_bits
-        (29, 3336)
+        >>> m = resource_module(swc_32_to_5_spec, "layer_fc", Bus(inputs), reuse_factor=8)   # 4 inputs a clock
+        >>> m.clocks, m.rom_bits            # 8 loop clocks + ROM latency + 5 drain clocks
+        (14, 988)
     """
     n_in = len(inputs.elements)
     plan = plan_resource(spec, n_in, reuse_factor)

@@ -57,7 +57,6 @@ class ResourcePlan:
         closes: ``(clocks, slots)`` whether a slot's term ends on that clock (empty when unscaled).
         scales: ``(closing clocks, n_out, slots)`` the closing terms' scales, 0 for a slot that does
             not close; ``None`` when the method's terms are unscaled.
-        spans: ``(slots,)`` the most clocks a term of each slot covers.
         terms: scaled terms per output (each closes once); 0 when unscaled.
     """
 
@@ -68,7 +67,6 @@ class ResourcePlan:
     codes: np.ndarray
     closes: np.ndarray
     scales: Optional[np.ndarray]
-    spans: np.ndarray
     terms: int
 
     @property
@@ -194,7 +192,7 @@ def plan_resource(spec: CompressedSpec, n_in: int, reuse_factor: Optional[int] =
     by_clock = padded.reshape(n_out, -1, clocks, lanes)                      # (n_out, terms, clocks, lanes)
     if sums.scales is None:
         entries = by_clock.sum(axis=1)[..., None]                             # one unscaled entry
-        return _with_codebook(lanes, clocks, entries, np.zeros((clocks, 0), bool), None, np.zeros(0, int), 0)
+        return _with_codebook(lanes, clocks, entries, np.zeros((clocks, 0), bool), None, 0)
     scales = np.asarray(sums.scales, dtype=object)
     live = [(t, np.nonzero(((by_clock[:, t] != 0).any(axis=2) & (scales[:, t, None] != 0)).any(axis=0))[0])
             for t in range(by_clock.shape[1])]
@@ -203,20 +201,18 @@ def plan_resource(spec: CompressedSpec, n_in: int, reuse_factor: Optional[int] =
     n_slots = max(slot_of, default=-1) + 1
     entries = np.zeros((n_out, clocks, lanes, n_slots), dtype=object)
     closes = np.zeros((clocks, n_slots), bool)
-    spans = np.zeros(n_slots, int)
     closing_scales = {}
     for (first, last, t), slot in zip(runs, slot_of):
         entries[:, first:last + 1, :, slot] = by_clock[:, t, first:last + 1, :]
         closes[last, slot] = True
-        spans[slot] = max(spans[slot], last - first + 1)
         closing_scales.setdefault(last, np.zeros((n_out, n_slots), dtype=object))[:, slot] = scales[:, t]
     table = np.stack([closing_scales[c] for c in sorted(closing_scales)]) if closing_scales else \
         np.zeros((0, n_out, n_slots), dtype=object)
-    return _with_codebook(lanes, clocks, entries, closes, table, spans, len(runs))
+    return _with_codebook(lanes, clocks, entries, closes, table, len(runs))
 
 
 def _with_codebook(lanes: int, clocks: int, entries: np.ndarray, closes: np.ndarray, scales: Optional[np.ndarray],
-                   spans: np.ndarray, terms: int) -> ResourcePlan:
+                   terms: int) -> ResourcePlan:
     """The plan with ``entries`` ``(n_out, clocks, lanes, E)`` stored as indices into their distinct vectors."""
     n_out, _, _, width = entries.shape
     vectors = [tuple(int(v) for v in row) for row in entries.reshape(-1, width)]
@@ -225,4 +221,4 @@ def _with_codebook(lanes: int, clocks: int, entries: np.ndarray, closes: np.ndar
     codes = np.array([position[v] for v in vectors], dtype=np.int64).reshape(n_out, clocks, lanes)
     book = np.array(codebook, dtype=object).reshape(len(codebook), width)
     return ResourcePlan(lanes, clocks, entries.transpose(1, 0, 2, 3), book, codes.transpose(1, 0, 2), closes, scales,
-                        spans, terms)
+                        terms)
