@@ -298,11 +298,10 @@ def layer_strategies(specs: List[LayerSpec], strategy: StrategyArg, reuse_factor
     """
     names = {spec.name: spec for spec in specs}
     choices = strategy if isinstance(strategy, dict) else {}
-    for name, choice in {"strategy": strategy, **choices}.items():
-        if isinstance(choice, dict) or choice is None:
-            continue
-        if choice not in STRATEGIES:
-            where = "strategy" if name == "strategy" else f"strategy[{name!r}]"
+    given = ([(f"strategy[{name!r}]", choice) for name, choice in choices.items()] if isinstance(strategy, dict)
+             else [("strategy", strategy)])
+    for where, choice in given:
+        if choice is not None and choice not in STRATEGIES:
             raise ValueError(f"{where}={choice!r}: keras_wc.rtl emits {' or '.join(STRATEGIES)}")
     for name in choices:
         if name not in names or not resource_dense(names[name]):

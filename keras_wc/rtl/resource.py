@@ -45,18 +45,16 @@ def hex_row(fields: List[tuple], bits: int) -> str:
 
 
 def code_rows(plan: ResourcePlan) -> List[str]:
-    """The code ROM's initial rows: per output and lane its index (or entries), then the close flags."""
-    widths = plan.field_bits
-    rows = []
-    for c in range(plan.clocks):
-        fields = []
-        for o in range(plan.codes.shape[1]):
-            for i in range(plan.lanes):
-                values = [plan.codes[c, o, i]] if plan.indexed else list(plan.entries[c, o, i])
-                fields += list(zip(values, widths))
-        fields += [(int(flag), 1) for flag in plan.closes[c]] if plan.loop_scales else []
-        rows.append(f"  codes[{c}] = {hex_row(fields, plan.row_bits)};")
-    return rows
+    """The code ROM's initial rows, laid out by :attr:`~.resource_plan.ResourcePlan.row_layout`."""
+    def field(c: int, key: tuple) -> int:
+        if key[0] == "close":
+            return int(plan.closes[c, key[1]])
+        _, o, i, e = key
+        return int(plan.codes[c, o, i] if plan.indexed else plan.entries[c, o, i, e])
+
+    layout = plan.row_layout  # in row order, lowest bits first
+    return [f"  codes[{c}] = {hex_row([(field(c, key), width) for key, (_, width) in layout.items()], plan.row_bits)};"
+            for c in range(plan.clocks)]
 
 
 def scale_rows(plan: ResourcePlan) -> List[str]:
@@ -65,12 +63,6 @@ def scale_rows(plan: ResourcePlan) -> List[str]:
     n_out, slots = plan.scales.shape[1:]
     return [f"  scale_table[{k}] = {hex_row([(v, width) for v in row.reshape(-1)], n_out * slots * width)};"
             for k, row in enumerate(plan.scales)]
-
-
-def register(name: str, lo: int, hi: int, declarations: List[str]) -> Signal:
-    """A signed register holding ``[lo, hi]`` (declared into ``declarations``; cleared when a sample starts)."""
-    declarations.append(f"reg signed [{signed_width(lo, hi) - 1}:0] {name};")
-    return Signal(name, int(lo), int(hi))
 
 
 class ConstantTable:
@@ -178,7 +170,7 @@ class LoopDatapath:
         self.registers: List[str] = []
         self.declared: Set[str] = set()
         self.lanes = [self._lane(i, inputs) for i in range(plan.lanes)]
-        self.close_base = plan.codes.shape[1] * plan.lanes * sum(plan.field_bits)
+        self.layout = plan.row_layout
 
     def _lane(self, i: int, inputs: Bus) -> Signal:
         """Lane ``i``: the input values ``i, i + lanes, ...`` (0 where the last clock is padded)."""
@@ -194,9 +186,7 @@ class LoopDatapath:
     def _field(self, o: int, i: int, e: int) -> Signal:
         """Output ``o``'s stored index at lane ``i`` (``e`` ignored), or its entry ``e``, as a signed wire."""
         plan = self.plan
-        widths = plan.field_bits
-        offset = (o * plan.lanes + i) * sum(widths) + (0 if plan.indexed else sum(widths[:e]))
-        width = widths[0 if plan.indexed else e]
+        offset, width = self.layout[("field", o, i, 0 if plan.indexed else e)]
         if plan.indexed:
             value = Signal(f"k_{o}_{i}", 0, len(plan.codebook) - 1)
             source = f"$signed({{1'b0, row[{offset + width - 1}:{offset}]}})"
@@ -227,7 +217,8 @@ class LoopDatapath:
     def _register(self, name: str, lo: int, hi: int) -> Signal:
         """A running-sum register of ``[lo, hi]`` (cleared when a sample starts)."""
         self.registers.append(name)
-        return register(name, lo, hi, self.declarations)
+        self.declarations.append(f"reg signed [{signed_width(lo, hi) - 1}:0] {name};")
+        return Signal(name, int(lo), int(hi))
 
     def _update(self, reg: Signal, value: Signal, enable: str = "", clear: str = "") -> None:
         """``reg <= value`` on every loop clock (``enable``: only when it holds; ``clear``: 0 when it holds)."""
@@ -264,7 +255,7 @@ class LoopDatapath:
         contributions, acc_lo, acc_hi = [], 0, 0
         for s in range(plan.slots):
             part = self._part(o, s)
-            close = f"row[{self.close_base + s}]"
+            close = f"row[{self.layout[('close', s)][0]}]"
             ends = np.nonzero(plan.closes[:, s])[0]
             runs = [self._bounds(o, s, start, end) for start, end in zip([0, *(ends[:-1] + 1)], ends)]
             raw = self._register(f"raw_{o}_{s}", min(r[0] for r in runs), max(r[1] for r in runs))
@@ -278,7 +269,8 @@ class LoopDatapath:
         step = net.sum(contributions)
         acc = self._register(f"acc_{o}", acc_lo, acc_hi)
         # slots that close together update the accumulator under one enable (a DSP's multiply-accumulate)
-        self._update(acc, net.add(acc, step), enable=f"row[{self.close_base}]" if plan.close_together else "")
+        enable = f"row[{self.layout[('close', 0)][0]}]" if plan.close_together else ""
+        self._update(acc, net.add(acc, step), enable=enable)
         return [acc]
 
     def _scale(self, o: int, s: int) -> Signal:
@@ -359,8 +351,10 @@ def control(plan: ResourcePlan, input_bits: int, lane_bits: int, updates: List[s
     the drain walks the outputs (``t``) through the one epilogue (``result``) into ``y``."""
     xs_bits = plan.clocks * lane_bits
     latch = "x" if xs_bits == input_bits else f"{{{xs_bits - input_bits}'b0, x}}"
-    closes = [f"      if (|row[{plan.row_bits - 1}:{plan.row_bits - plan.slots}]) close_index <= close_index + 1'b1;"
-              ] if plan.loop_scales else []
+    closes = []
+    if plan.loop_scales:  # the close flags are the row's last bits
+        first = plan.row_layout[("close", 0)][0]
+        closes = [f"      if (|row[{first + plan.slots - 1}:{first}]) close_index <= close_index + 1'b1;"]
     fetch = ["always @(posedge clk) if (fetching) row <= codes[addr];"] if plan.row_bits else []
     return [
         "assign busy = fetching | using | draining;",

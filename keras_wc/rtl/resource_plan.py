@@ -29,7 +29,7 @@ Example:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import List, Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
@@ -103,6 +103,23 @@ class ResourcePlan:
             return [(len(self.codebook) - 1).bit_length()]
         return [signed_width(int(self.codebook[:, e].min()), int(self.codebook[:, e].max()))
                 for e in range(self.codebook.shape[1])]
+
+    @property
+    def row_layout(self) -> Dict[tuple, Tuple[int, int]]:
+        """Where each field sits in a ROM row, ``key -> (lowest bit, width)``, the first in the lowest bits:
+        ``("field", o, i, e)`` per output, lane and stored field (``e`` 0 for an index), then
+        ``("close", s)`` per slot when terms close in the loop. The one definition of the row, for the
+        ROM's contents and for the wires that read it.
+
+        Example:
+            >>> plan.row_layout[("field", 1, 0, 0)], plan.row_layout[("close", 0)]   # 5 outputs, 1 lane, 4 bits
+            ((4, 4), (20, 1))
+        """
+        keys = [(("field", o, i, e), width) for o in range(self.codes.shape[1]) for i in range(self.lanes)
+                for e, width in enumerate(self.field_bits)]
+        keys += [(("close", s), 1) for s in range(self.slots)] if self.loop_scales else []
+        starts = np.cumsum([0] + [width for _, width in keys])
+        return {key: (int(start), width) for (key, width), start in zip(keys, starts)}
 
     @property
     def row_bits(self) -> int:
